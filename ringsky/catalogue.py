@@ -1,0 +1,181 @@
+"""Merge tile results into a VO-ready catalogue: FITS and VOTable with units, UCDs and
+provenance, plus a MOC of the tiles searched.
+
+astropy's FITS writer does not write column UCDs, so ``TUCDn`` keywords (read by TOPCAT and
+STILTS) are added here; the VOTable carries them natively, with provenance as INFO and PARAM.
+"""
+import datetime
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+import pyarrow as pa
+from astropy.io import fits
+from astropy.io.votable import from_table
+from astropy.io.votable.tree import Info, Param
+from astropy.table import Table
+
+from . import RingskyError, __version__
+from .fileio import atomic_path
+from .score import read_tile
+from .tiles import Tile, tiles_moc
+
+CATALOGUE_NAME = "catalogue"
+MOC_NAME = "coverage.moc.fits"
+
+#: column -> (unit, UCD, description)
+COLUMNS = {
+    "name": (None, "meta.id;meta.main", "IAU-style designation RSKY Jhhmmss.ss+ddmmss.s (truncated)"),
+    "source_id": (None, "meta.id", "Identifier of the galaxy in the parent list of the image source"),
+    "ra": (u.deg, "pos.eq.ra;meta.main", "Right ascension (ICRS)"),
+    "dec": (u.deg, "pos.eq.dec;meta.main", "Declination (ICRS)"),
+    "healpix": (None, "pos.healpix", "NESTED HEALPix index of the tile owning the galaxy (nside in header)"),
+    "ring_probability": (None, "stat.probability", "Classifier probability that the galaxy is ringed"),
+    "ring_flag": (None, "meta.code", "True where ring_probability >= the model threshold"),
+}
+
+
+def iau_names(ra, dec, prefix="RSKY"):
+    """Designations ``RSKY Jhhmmss.ss+ddmmss.s``, truncated (not rounded) as the IAU asks."""
+    ra_cs = np.floor(np.asarray(ra) / 15 * 3600 * 100 + 1e-6).astype(np.int64) % (24 * 3600 * 100)
+    dec = np.asarray(dec)
+    dec_ds = np.floor(np.abs(dec) * 3600 * 10 + 1e-6).astype(np.int64)
+    names = []
+    for cs, ds, sign in zip(ra_cs, dec_ds, np.where(dec < 0, "-", "+")):
+        h, rest = divmod(cs, 360000)
+        m, s = divmod(rest, 6000)
+        d, rest = divmod(ds, 36000)
+        dm, dsec = divmod(rest, 600)
+        names.append(f"{prefix} J{h:02d}{m:02d}{s // 100:02d}.{s % 100:02d}{sign}{d:02d}{dm:02d}{dsec // 10:02d}.{dsec % 10}")
+    return names
+
+
+def compact_ranges(pixels):
+    """``[1, 2, 3, 7]`` -> ``'1-3,7'``: the tile list in the spec's own syntax."""
+    pixels = sorted(pixels)
+    parts, start = [], None
+    for i, p in enumerate(pixels):
+        start = p if start is None else start
+        if i + 1 == len(pixels) or pixels[i + 1] != p + 1:
+            parts.append(str(p) if p == start else f"{start}-{p}")
+            start = None
+    return ",".join(parts)
+
+
+def read_results(tiles_dir):
+    """All tile results of a folder: one pyarrow Table, the tiles, and their shared provenance."""
+    paths = sorted(Path(tiles_dir).glob("nside*-ipix*.parquet"))
+    if not paths:
+        raise RingskyError(f"no tile results (nside*-ipix*.parquet) in {tiles_dir}")
+    tables, provenance = [], None
+    for path in paths:
+        table = read_tile(path)
+        meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+        this = {k: meta.get(f"ringsky.{k}") for k in ("model_id", "threshold", "survey")}
+        if provenance is None:
+            provenance = this
+        elif this != provenance:
+            raise RingskyError(f"{path} was scored with {this}, other tiles with {provenance}: "
+                               f"rescore with one model and survey")
+        tables.append(table)
+    merged = pa.concat_tables(tables)
+    nsides = set(merged["healpix_nside"].to_pylist()) or {int(paths[0].name[5:].split("-")[0])}
+    if len(nsides) > 1:
+        raise RingskyError(f"{tiles_dir} mixes tile sizes (nside {sorted(nsides)}): use one nside per folder")
+    nside = nsides.pop()
+    tiles = [Tile(nside, int(p.stem.split("ipix")[1])) for p in paths]
+    provenance["threshold"] = float(provenance["threshold"])
+    return merged, tiles, provenance
+
+
+def build_catalogue(results, threshold):
+    """The catalogue Table, sorted by tile then id so that reruns give identical files."""
+    table = Table({
+        "source_id": np.asarray(results["id"].to_pylist(), dtype=str),
+        "ra": results["ra"].to_numpy(),
+        "dec": results["dec"].to_numpy(),
+        "healpix": results["healpix_ipix"].to_numpy(),
+        "ring_probability": results["probability"].to_numpy(),
+    })
+    table.sort(["healpix", "source_id"])
+    table.add_column(iau_names(table["ra"], table["dec"]), name="name", index=0)
+    table["ring_flag"] = table["ring_probability"] >= threshold
+    for name, (unit, _, description) in COLUMNS.items():
+        table[name].unit = unit
+        table[name].description = description
+    return table
+
+
+def provenance_cards(provenance, tiles):
+    nside = tiles[0].nside
+    return {
+        "ORIGIN": ("ringsky", "software that made this catalogue"),
+        "RSKYVER": (__version__, "ringsky version"),
+        "DATE": (datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S"), "UTC creation time"),
+        "MODELID": (provenance["model_id"], "classifier that scored the galaxies"),
+        "THRESH": (provenance["threshold"], "ring_flag threshold on ring_probability"),
+        "SURVEY": (provenance["survey"], "image source of the cutouts"),
+        "RADESYS": ("ICRS", "coordinate frame of ra, dec"),
+        "HPXNSIDE": (nside, "HEALPix nside of the healpix column"),
+        "HPXORDER": ("NESTED", "HEALPix pixel ordering"),
+        "NTILES": (len(tiles), "tiles searched (coverage in the MOC file)"),
+        "TILES": (f"nside={nside}:{compact_ranges([t.ipix for t in tiles])}", "tiles searched"),
+    }
+
+
+def write_fits(table, path, cards):
+    """FITS binary table with TUCDn per column and provenance cards in the table header."""
+    hdu = fits.table_to_hdu(table)
+    for index, name in enumerate(table.colnames, start=1):
+        hdu.header[f"TUCD{index}"] = COLUMNS[name][1]
+        hdu.header[f"TCOMM{index}"] = COLUMNS[name][2]
+    for key, (value, comment) in cards.items():
+        hdu.header[key] = (value, comment)
+    hdu.header["EXTNAME"] = "RINGSKY"
+    with atomic_path(path) as temporary:
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(temporary)
+
+
+def write_votable(table, path, cards):
+    """VOTable with UCDs, units and descriptions per FIELD, provenance as INFO and PARAM."""
+    votable = from_table(table)
+    resource = votable.resources[0]
+    vo_table = resource.tables[0]
+    vo_table.name = "ringsky"
+    vo_table.description = "Ring galaxy candidates found by ringsky"
+    for vo_field in vo_table.fields:
+        vo_field.ucd = COLUMNS[vo_field.name][1]
+    for key, (value, comment) in cards.items():
+        if key in ("HPXNSIDE", "THRESH"):
+            datatype = "int" if isinstance(value, int) else "double"
+            param = Param(votable, name=key, value=value, datatype=datatype,
+                          ucd="meta.code" if key == "HPXNSIDE" else "stat.value")
+            param.description = comment
+            vo_table.params.append(param)
+        else:
+            info = Info(name=key, value=str(value))
+            info.content = comment
+            resource.infos.append(info)
+    with atomic_path(path) as temporary:
+        votable.to_xml(str(temporary))
+
+
+def write_catalogue(tiles_dir, out_dir):
+    """Write ``catalogue.fits``, ``catalogue.vot`` and ``coverage.moc.fits``; return the Table."""
+    results, tiles, provenance = read_results(tiles_dir)
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RingskyError(f"cannot create output folder {out_dir}: {error.strerror or error}") from error
+    table = build_catalogue(results, provenance["threshold"])
+    cards = provenance_cards(provenance, tiles)
+    table.meta.update({key: value for key, (value, _) in cards.items()})
+    try:
+        write_fits(table, out_dir / f"{CATALOGUE_NAME}.fits", cards)
+        write_votable(table, out_dir / f"{CATALOGUE_NAME}.vot", cards)
+        with atomic_path(out_dir / MOC_NAME) as temporary:
+            tiles_moc(tiles).save(str(temporary), format="fits", overwrite=True)
+    except PermissionError as error:
+        raise RingskyError(f"cannot write to output folder {out_dir}: {error.strerror}") from error
+    return table

@@ -1,0 +1,199 @@
+"""The ``ringsky`` command. User errors are one line on stderr and a non-zero exit status:
+2 for a bad command line (tile spec, survey name), 1 for anything else that went wrong.
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import RingskyError, __version__
+from .config import conf
+
+
+class UsageError(RingskyError):
+    """A bad command-line value; exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _tiles_and_source(args):
+    from .sources import UnknownSourceError, open_source
+    from .tiles import TileSpecError, parse_tile_spec
+
+    try:
+        spec = parse_tile_spec(args.tile)
+        source = open_source(args.survey)
+    except (TileSpecError, UnknownSourceError) as error:
+        raise UsageError(str(error)) from error
+    tiles = spec.resolve(source.footprint)
+    if not tiles:
+        raise UsageError(f"{args.tile} selects no tile of the footprint of {source.name}")
+    return tiles, source
+
+
+def cmd_simulate(args):
+    from .sources.folder import write_simulated_folder
+
+    started = time.time()
+    truth = write_simulated_folder(args.out, args.n, args.seed, args.ring_fraction, args.npix, args.workers)
+    seconds = time.time() - started
+    print(f"simulated {len(truth)} galaxies ({int(sum(truth['is_ring']))} rings) in {seconds:.1f} s "
+          f"({len(truth) / seconds:.1f} galaxies/s) -> {args.out}")
+
+
+def cmd_train(args):
+    from .train import TrainSettings, train
+
+    settings = TrainSettings(architecture=args.architecture, input_size=args.input_size, channels=args.channels,
+                             n_train=args.n_train, n_validation=args.n_validation, epochs=args.epochs,
+                             batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+                             workers=args.workers)
+    config = train(settings, args.out, progress=not args.quiet)
+    validation = config.metrics["validation"]
+    print(f"model {config.model_id} -> {Path(args.out).with_suffix('.safetensors')}\n"
+          f"validation ROC AUC {validation['roc_auc']:.4f}, threshold {config.threshold:.3f}, "
+          f"wall time {config.training['wall_time_s']:.0f} s")
+
+
+def cmd_evaluate(args):
+    from .metrics import format_summary, plot_confusion, plot_roc, summarise
+    from .models import load_classifier
+    from .sources import UnknownSourceError, open_source
+
+    classifier = load_classifier(args.model)
+    try:
+        source = open_source(args.survey)
+    except UnknownSourceError as error:
+        raise UsageError(str(error)) from error
+    images, labels, _ = source.labelled_sample(classifier.config.input_size)
+    probabilities = classifier.predict(images)
+    threshold = classifier.config.threshold if args.threshold is None else args.threshold
+    summary = summarise(labels, probabilities, threshold)
+    summary.update({"model_id": classifier.config.model_id, "survey": source.name})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    title = f"{classifier.config.model_id} on {source.name}"
+    plot_roc(labels, probabilities, out / "roc.png", title)
+    plot_confusion(summary, out / "confusion.png", title)
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"model {classifier.config.model_id} on {source.name}\n{format_summary(summary)}\n"
+          f"plots and metrics.json -> {out}")
+
+
+def cmd_score(args):
+    from .models import load_classifier
+    from .score import score_tiles
+
+    tiles, source = _tiles_and_source(args)
+    classifier = load_classifier(args.model)
+    summary = score_tiles(tiles, source, classifier, args.out, force=args.force,
+                          batch_size=args.batch_size, progress=not args.quiet)
+    rate = summary.galaxies / summary.seconds if summary.seconds else 0.0
+    print(f"scored {summary.tiles} tiles ({summary.galaxies} galaxies, {rate:.0f} galaxies/s), "
+          f"skipped {summary.skipped} finished -> {args.out}")
+
+
+def cmd_catalogue(args):
+    from .catalogue import write_catalogue
+
+    table = write_catalogue(args.tiles_dir, args.out)
+    print(f"catalogue: {len(table)} galaxies, {int(table['ring_flag'].sum())} rings "
+          f"(threshold {table.meta['THRESH']:.3f}) -> {args.out}")
+
+
+def cmd_demo(args):
+    from .demo import run_demo
+
+    run_demo(Path(args.out), Path(args.work), model=args.model, progress=not args.quiet)
+
+
+def build_parser():
+    parser = _Parser(prog="ringsky", description="Find ring galaxies in imaging surveys.")
+    parser.add_argument("--version", action="version", version=f"ringsky {__version__}")
+    common = _Parser(add_help=False)
+    common.add_argument("--cache", help="cache folder for cutouts and training sets")
+    common.add_argument("--quiet", action="store_true", help="no progress bars")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name, help_text):
+        return subparsers.add_parser(name, help=help_text, parents=[common])
+
+    p = command("simulate", "write simulated galaxies (PNG + truth table + manifest)")
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ring-fraction", type=float, default=0.5)
+    p.add_argument("--npix", type=int, default=128)
+    p.add_argument("--workers", type=int, default=conf.workers)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_simulate)
+
+    p = command("train", "train a classifier on simulated galaxies")
+    p.add_argument("--architecture", default="convnext_atto")
+    p.add_argument("--input-size", type=int, default=64)
+    p.add_argument("--channels", type=int, choices=(1, 3), default=3)
+    p.add_argument("--n-train", type=int, default=16000)
+    p.add_argument("--n-validation", type=int, default=2000)
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=conf.workers)
+    p.add_argument("--out", required=True, help="model path stem (writes .safetensors and .json)")
+    p.set_defaults(func=cmd_train)
+
+    p = command("evaluate", "metrics and plots on a labelled source")
+    p.add_argument("--survey", default="sim", help="sim, or folder:PATH with a 'ring' column")
+    p.add_argument("--model", help="model file (default: the shipped model)")
+    p.add_argument("--threshold", type=float, help="override the model's threshold")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = command("score", "score the galaxies of HEALPix tiles")
+    p.add_argument("--tile", required=True, help="nside=N, nside=N:PIX or nside=N:A-B,PIX,...")
+    p.add_argument("--survey", default="sim", help="sim or folder:PATH")
+    p.add_argument("--model", help="model file (default: the shipped model)")
+    p.add_argument("--out", required=True, help="folder of per-tile parquet results")
+    p.add_argument("--force", action="store_true", help="rescore tiles already finished")
+    p.add_argument("--batch-size", type=int, default=conf.batch_size)
+    p.set_defaults(func=cmd_score)
+
+    p = command("catalogue", "merge tile results into FITS + VOTable + MOC")
+    p.add_argument("tiles_dir")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_catalogue)
+
+    p = command("demo", "score the simulated sky and write the demo catalogue")
+    p.add_argument("--out", default="catalogues/demo")
+    p.add_argument("--work", default="work/demo-tiles", help="folder for the tile results")
+    p.add_argument("--model", help="model file (default: the shipped model)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        with conf.set_temp("cache_dir", args.cache or conf.cache_dir):
+            args.func(args)
+    except UsageError as error:
+        print(f"ringsky: error: {error}", file=sys.stderr)
+        return 2
+    except RingskyError as error:
+        print(f"ringsky: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        where = f": {error.filename}" if error.filename else ""
+        print(f"ringsky: error: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ringsky: interrupted; finished tiles are kept", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

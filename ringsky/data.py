@@ -1,0 +1,49 @@
+"""Training data: simulated sets cached on disk, and augmentations that respect galaxies.
+
+Training, validation and test sets come from different simulator seeds, so no galaxy can sit
+in two of them; augmentation happens per batch, after the split.
+"""
+import numpy as np
+import torch
+from astropy.table import Table
+
+from .config import cache_dir
+from .fileio import atomic_path
+from .simulate import simulate
+
+
+def simulated_set(n, seed, npix, ring_fraction=0.5, workers=1):
+    """Images (uint8) and labels of a simulated set, cached as .npz + truth .ecsv by arguments."""
+    stem = cache_dir() / "training" / f"sim-seed{seed}-n{n}-px{npix}-rf{ring_fraction:g}"
+    images_path, truth_path = stem.with_suffix(".npz"), stem.with_suffix(".ecsv")
+    if not (images_path.exists() and truth_path.exists()):
+        images, truth = simulate(n, seed=seed, ring_fraction=ring_fraction, npix=npix, workers=workers)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(images_path) as temporary:
+            with open(temporary, "wb") as handle:
+                np.savez(handle, images=images)
+        with atomic_path(truth_path) as temporary:
+            truth.write(temporary, format="ascii.ecsv")
+    images = np.load(images_path)["images"]
+    truth = Table.read(truth_path, format="ascii.ecsv")
+    return images, np.asarray(truth["is_ring"], dtype=np.float32), truth
+
+
+def augment(batch, generator):
+    """Random dihedral transform (90 deg rotations, flips) and mild brightness/contrast jitter.
+
+    ``batch`` is a normalised float tensor (N, C, H, W); every sample gets its own draw.
+    """
+    n = batch.shape[0]
+    turns = torch.randint(0, 4, (n,), generator=generator)
+    flips = torch.randint(0, 2, (n,), generator=generator).bool()
+    out = torch.empty_like(batch)
+    for k in range(4):
+        for flip in (False, True):
+            chosen = (turns == k) & (flips == flip)
+            if chosen.any():
+                part = torch.rot90(batch[chosen], k, dims=(2, 3))
+                out[chosen] = torch.flip(part, dims=(3,)) if flip else part
+    gain = 1 + 0.3 * (torch.rand(n, 1, 1, 1, generator=generator) - 0.5)
+    offset = 0.6 * (torch.rand(n, 1, 1, 1, generator=generator) - 0.5)
+    return out * gain + offset

@@ -1,0 +1,53 @@
+"""What the classifier sees: grz fluxes -> survey-style RGB -> resized uint8 -> normalised arrays.
+
+Every image source (the simulator, FITS cutouts, JPEG cutouts, local folders) goes through
+these functions, so a model trained on one source sees the same kind of picture from another.
+"""
+import numpy as np
+from PIL import Image
+
+#: Legacy Surveys colour-JPEG mapping of grz (nanomaggies) to RGB planes: band -> (plane, scale).
+LEGACY_RGB_SCALES = {"g": (2, 6.0), "r": (1, 3.4), "z": (0, 2.2)}
+LEGACY_RGB_OFFSET = 0.03
+LEGACY_RGB_Q = 20.0
+
+
+def grz_to_rgb(grz, bands="grz"):
+    """Map fluxes of shape (..., 3, H, W) in nanomaggies to uint8 RGB (..., H, W, 3).
+
+    This is the asinh mapping of the Legacy Surveys viewer's colour JPEGs (and of the
+    Galaxy Zoo DECaLS images): each band is scaled and offset, the mean intensity I is
+    stretched by asinh(Q I)/sqrt(Q), and every band keeps its share of I.
+    """
+    grz = np.asarray(grz, dtype=np.float32)
+    planes = np.empty(grz.shape[:-3] + (3,) + grz.shape[-2:], dtype=np.float32)
+    for index, band in enumerate(bands):
+        plane, scale = LEGACY_RGB_SCALES[band]
+        planes[..., plane, :, :] = grz[..., index, :, :] * scale + LEGACY_RGB_OFFSET
+    intensity = np.maximum(planes, 0).mean(axis=-3, keepdims=True)
+    stretched = np.arcsinh(LEGACY_RGB_Q * intensity) / np.sqrt(LEGACY_RGB_Q)
+    intensity[intensity == 0] = 1e-6
+    rgb = np.clip(planes * (stretched / intensity), 0.0, 1.0)
+    return np.moveaxis(np.round(rgb * 255), -3, -1).astype(np.uint8)
+
+
+def resize_rgb(image, npix):
+    """Resize one uint8 RGB image (H, W, 3) to (npix, npix, 3) with an antialiasing filter."""
+    if image.shape[0] == npix and image.shape[1] == npix:
+        return image
+    resized = Image.fromarray(image).resize((npix, npix), Image.Resampling.LANCZOS)
+    return np.asarray(resized)
+
+
+def load_rgb(path, npix):
+    """Read a JPEG or PNG cutout as uint8 RGB resized to (npix, npix, 3)."""
+    with Image.open(path) as image:
+        return resize_rgb(np.asarray(image.convert("RGB")), npix)
+
+
+def to_model_input(images, channels=3, mean=0.5, std=0.25):
+    """uint8 (N, H, W, 3) -> float32 (N, C, H, W), C = 3 (RGB) or 1 (mean of RGB)."""
+    x = np.asarray(images, dtype=np.float32) / 255.0
+    if channels == 1:
+        x = x.mean(axis=-1, keepdims=True)
+    return np.ascontiguousarray(np.moveaxis((x - mean) / std, -1, 1))

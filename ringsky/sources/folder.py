@@ -1,0 +1,96 @@
+"""A folder of the user's own cutouts (JPEG, PNG, or grz FITS) listed in a CSV manifest.
+
+The manifest (``catalogue.csv`` in the folder, or a CSV path) has ``id`` or ``id_str``,
+``ra``, ``dec`` (deg) and ``image`` (path relative to the manifest); an optional ``ring``
+column (1/0) is the truth that ``ringsky evaluate`` scores against.
+"""
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+
+from .. import RingskyError
+from ..fileio import atomic_path
+from ..imaging import grz_to_rgb, load_rgb, resize_rgb
+from ..tiles import tile_index
+
+REQUIRED = ("ra", "dec", "image")
+
+
+class FolderSource:
+    """Cutouts on disk, described by a manifest."""
+
+    def __init__(self, path):
+        path = Path(path)
+        self.manifest = path / "catalogue.csv" if path.is_dir() else path
+        if not self.manifest.is_file():
+            raise RingskyError(f"folder source: no manifest at {self.manifest}")
+        self.name = f"folder:{path}"
+        self.table = Table.read(self.manifest, format="ascii.csv")
+        if "id" not in self.table.colnames and "id_str" in self.table.colnames:
+            self.table.rename_column("id_str", "id")
+        missing = [c for c in ("id",) + REQUIRED if c not in self.table.colnames]
+        if missing:
+            raise RingskyError(f"folder source: {self.manifest} lacks column(s) {', '.join(missing)}")
+        self.table["ra"].unit = self.table["dec"].unit = u.deg
+
+    def footprint(self, nside):
+        return np.unique(tile_index(self.table["ra"], self.table["dec"], nside))
+
+    def galaxies(self, tile):
+        return self.table[tile.owns(self.table["ra"], self.table["dec"])]
+
+    def _load(self, image, npix):
+        path = self.manifest.parent / image
+        try:
+            if path.suffix.lower() in (".fits", ".fit", ".fz"):
+                return resize_rgb(grz_to_rgb(fits.getdata(path)), npix)
+            return load_rgb(path, npix)
+        except (OSError, ValueError) as error:
+            raise RingskyError(f"folder source: cannot read cutout {path}: {error}") from error
+
+    def cutouts(self, galaxies, npix):
+        if not len(galaxies):
+            return np.empty((0, npix, npix, 3), dtype=np.uint8)
+        return np.stack([self._load(image, npix) for image in galaxies["image"]])
+
+    def labelled_sample(self, npix):
+        if "ring" not in self.table.colnames:
+            raise RingskyError(f"folder source: {self.manifest} has no 'ring' column to evaluate against")
+        return self.cutouts(self.table, npix), np.asarray(self.table["ring"], dtype=int), self.table
+
+
+def write_simulated_folder(out, n, seed, ring_fraction, npix, workers=1):
+    """Simulate ``n`` galaxies into a folder this source reads back: PNG cutouts, a
+    ``catalogue.csv`` manifest (positions spread over the simulated sky's footprint, ``ring``
+    truth) and the full truth table as ``truth.fits``. Returns the truth Table."""
+    from PIL import Image
+
+    from ..simulate import simulate
+    from ..tiles import Tile
+    from .simulated import BASE_NSIDE, DEFAULT_FOOTPRINT
+
+    out = Path(out)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    images, truth = simulate(n, seed=seed, ring_fraction=ring_fraction, npix=npix, workers=workers)
+    rng = np.random.default_rng([seed, 7])
+    cells = rng.choice(DEFAULT_FOOTPRINT, n)
+    ra, dec = np.empty(n), np.empty(n)
+    for cell in np.unique(cells):
+        chosen = cells == cell
+        ra[chosen], dec[chosen] = Tile(BASE_NSIDE, int(cell)).random_positions(rng, int(chosen.sum()))
+    names = [f"images/sim{seed}-{i:06d}.png" for i in truth["id"]]
+    for image, name in zip(images, names):
+        with atomic_path(out / name) as temporary:
+            Image.fromarray(image).save(temporary, format="PNG")
+    truth.add_columns([ra, dec], names=["ra", "dec"], indexes=[1, 1])
+    truth["ra"].unit = truth["dec"].unit = u.deg
+    with atomic_path(out / "truth.fits") as temporary:
+        truth.write(temporary, format="fits")
+    manifest = Table({"id": [f"sim{seed}-{i:06d}" for i in truth["id"]], "ra": ra, "dec": dec,
+                      "image": names, "ring": truth["is_ring"].astype(int)})
+    with atomic_path(out / "catalogue.csv") as temporary:
+        manifest.write(temporary, format="ascii.csv")
+    return truth

@@ -1,0 +1,105 @@
+"""The embedded simulated sky: a deterministic galaxy population over a small footprint.
+
+Galaxies are generated per nside=32 base cell from (seed, cell, index) alone, so a galaxy's
+position, truth and pixels are the same whatever tiling, order or process asks for it.
+Cutouts are rendered on demand and cached on disk as PNG (lossless, and viewable).
+"""
+from concurrent.futures import ProcessPoolExecutor
+
+import astropy.units as u
+import numpy as np
+from astropy.table import Table, vstack
+from PIL import Image
+
+from ..config import cache_dir, conf
+from ..fileio import atomic_path
+from ..imaging import grz_to_rgb, resize_rgb
+from ..simulate import draw_galaxy, galaxy_truth, render, simulate
+from ..tiles import Tile, pixels_at
+
+BASE_NSIDE = 32
+#: four nside=32 tiles (one nside=16 cell) around RA 150, Dec +2: 13.4 deg^2
+DEFAULT_FOOTPRINT = tuple(range(4 * 1703, 4 * 1703 + 4))
+TEST_SEED = 3_000_001  # reserved for the held-out simulated test set
+TRUTH_COLUMNS = ("is_ring", "ring_type", "morphology", "mag_r")
+
+
+def _galaxy(seed, cell, index, ring_fraction):
+    """Description and generator state of one sky galaxy, from its identity alone."""
+    rng = np.random.default_rng([seed, BASE_NSIDE, cell, index])
+    return draw_galaxy(rng, rng.random() < ring_fraction), rng
+
+
+def _render_rgb(args):
+    seed, cell, index, ring_fraction, npix = args
+    g, rng = _galaxy(seed, cell, index, ring_fraction)
+    return resize_rgb(grz_to_rgb(render(g, rng)), npix)
+
+
+class SimulatedSky:
+    """A simulated survey: ~``density`` galaxies per deg^2, a fraction of them ringed."""
+
+    name = "sim"
+
+    def __init__(self, seed=2026, density=100.0, ring_fraction=0.1, footprint=DEFAULT_FOOTPRINT,
+                 workers=None):
+        self.seed, self.density, self.ring_fraction = seed, density, ring_fraction
+        self.base_pixels = np.asarray(footprint, dtype=np.int64)
+        self.workers = conf.workers if workers is None else workers
+
+    def footprint(self, nside):
+        return pixels_at(self.base_pixels, BASE_NSIDE, nside)
+
+    def _cell_galaxies(self, cell):
+        tile = Tile(BASE_NSIDE, int(cell))
+        rng = np.random.default_rng([self.seed, BASE_NSIDE, cell])
+        count = rng.poisson(self.density * tile.area.to_value(u.deg**2))
+        ra, dec = tile.random_positions(rng, count)
+        rows = [galaxy_truth(_galaxy(self.seed, cell, k, self.ring_fraction)[0]) for k in range(count)]
+        table = Table(rows=rows, names=list(rows[0])) if rows else Table(names=TRUTH_COLUMNS, dtype=(bool, str, str, float))
+        table = table[list(TRUTH_COLUMNS)]
+        table.add_column([f"SIM{cell:05d}-{k:04d}" for k in range(count)], name="id", index=0)
+        table.add_column(ra, name="ra", index=1)
+        table.add_column(dec, name="dec", index=2)
+        table.add_column(np.full(count, cell), name="cell")
+        table.add_column(np.arange(count), name="index")
+        return table
+
+    def galaxies(self, tile):
+        """The sky galaxies whose centres lie in ``tile`` (any nside)."""
+        cells = [c for c in pixels_at([tile.ipix], tile.nside, BASE_NSIDE) if c in set(self.base_pixels)]
+        if not cells:
+            return self._cell_galaxies(self.base_pixels[0])[:0]
+        table = vstack([self._cell_galaxies(c) for c in cells])
+        table = table[tile.owns(table["ra"], table["dec"])]
+        table["ra"].unit = table["dec"].unit = u.deg
+        return table
+
+    def _cache_path(self, galaxy_id, cell, npix):
+        folder = cache_dir() / "sim" / f"seed{self.seed}-rf{self.ring_fraction:g}" / f"cell{cell:05d}" / str(npix)
+        return folder / f"{galaxy_id}.png"
+
+    def cutouts(self, galaxies, npix):
+        images = np.empty((len(galaxies), npix, npix, 3), dtype=np.uint8)
+        paths = [self._cache_path(g["id"], g["cell"], npix) for g in galaxies]
+        missing = [i for i, path in enumerate(paths) if not path.exists()]
+        jobs = [(self.seed, int(galaxies["cell"][i]), int(galaxies["index"][i]), self.ring_fraction, npix)
+                for i in missing]
+        if self.workers > 1 and len(jobs) > 8:
+            with ProcessPoolExecutor(self.workers) as pool:
+                rendered = list(pool.map(_render_rgb, jobs, chunksize=8))
+        else:
+            rendered = [_render_rgb(job) for job in jobs]
+        for i, image in zip(missing, rendered):
+            paths[i].parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(paths[i]) as temporary:
+                Image.fromarray(image).save(temporary, format="PNG")
+        for i, path in enumerate(paths):
+            with Image.open(path) as image:
+                images[i] = np.asarray(image.convert("RGB"))
+        return images
+
+    def labelled_sample(self, npix, n=2000):
+        """A held-out simulated test set, balanced, from a seed no training run uses."""
+        images, truth = simulate(n, seed=TEST_SEED, ring_fraction=0.5, npix=npix, workers=self.workers)
+        return images, np.asarray(truth["is_ring"], dtype=int), truth
