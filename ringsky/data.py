@@ -9,12 +9,12 @@ from astropy.table import Table
 
 from .config import cache_dir
 from .fileio import atomic_path
-from .simulate import simulate
+from .simulate import SIMULATOR_VERSION, simulate
 
 
 def simulated_set(n, seed, npix, ring_fraction=0.5, workers=1):
     """Images (uint8) and labels of a simulated set, cached as .npz + truth .ecsv by arguments."""
-    stem = cache_dir() / "training" / f"sim-seed{seed}-n{n}-px{npix}-rf{ring_fraction:g}"
+    stem = cache_dir() / "training" / f"sim-v{SIMULATOR_VERSION}-seed{seed}-n{n}-px{npix}-rf{ring_fraction:g}"
     images_path, truth_path = stem.with_suffix(".npz"), stem.with_suffix(".ecsv")
     if not (images_path.exists() and truth_path.exists()):
         images, truth = simulate(n, seed=seed, ring_fraction=ring_fraction, npix=npix, workers=workers)

@@ -18,6 +18,7 @@ from astropy.table import Table
 
 from .imaging import grz_to_rgb, resize_rgb
 
+SIMULATOR_VERSION = 1  # bump when pixels change: cached cutouts and training sets are keyed on it
 PIXSCALE = 0.262  # arcsec per pixel, Legacy Surveys native
 BANDS = "grz"
 RING_TYPES = ("inner", "outer", "inner+outer", "pseudo", "nuclear", "collisional")
@@ -135,7 +136,7 @@ def _pseudo_ring(r, phi, radius, pitch, phase, width):
     total = np.zeros_like(r)
     for arm in range(2):
         angle = np.mod(phi - phase - arm * np.pi, 2 * np.pi)
-        arc_radius = radius * np.exp(angle * np.tan(np.radians(pitch)) * 0.35)
+        arc_radius = radius * np.exp(angle * np.tan(np.radians(pitch)) * 0.12)
         taper = np.sin(np.clip(angle / (1.8 * np.pi), 0, 1) * np.pi) ** 0.5
         total += _ring(r, arc_radius, width) * taper
     return total
@@ -312,5 +313,5 @@ def simulate(n, seed=0, ring_fraction=0.5, npix=64, workers=1):
     truth.add_column(np.arange(n), name="id", index=0)
     for name, unit in TRUTH_UNITS.items():
         truth[name].unit = unit
-    truth.meta.update({"SIMSEED": seed, "RINGFRAC": ring_fraction, "NPIX": npix, "PIXSCALE": PIXSCALE})
+    truth.meta.update({"SIMVER": SIMULATOR_VERSION, "SIMSEED": seed, "RINGFRAC": ring_fraction, "NPIX": npix, "PIXSCALE": PIXSCALE})
     return images, truth

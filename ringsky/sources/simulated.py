@@ -14,7 +14,7 @@ from PIL import Image
 from ..config import cache_dir, conf
 from ..fileio import atomic_path
 from ..imaging import grz_to_rgb, resize_rgb
-from ..simulate import draw_galaxy, galaxy_truth, render, simulate
+from ..simulate import SIMULATOR_VERSION, draw_galaxy, galaxy_truth, render, simulate
 from ..tiles import Tile, pixels_at
 
 BASE_NSIDE = 32
@@ -76,7 +76,7 @@ class SimulatedSky:
         return table
 
     def _cache_path(self, galaxy_id, cell, npix):
-        folder = cache_dir() / "sim" / f"seed{self.seed}-rf{self.ring_fraction:g}" / f"cell{cell:05d}" / str(npix)
+        folder = cache_dir() / "sim" / f"v{SIMULATOR_VERSION}-seed{self.seed}-rf{self.ring_fraction:g}" / f"cell{cell:05d}" / str(npix)
         return folder / f"{galaxy_id}.png"
 
     def cutouts(self, galaxies, npix):

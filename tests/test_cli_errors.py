@@ -1,0 +1,98 @@
+"""Bad input: one clear line, a non-zero exit, no traceback, and no finished tile lost."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from astropy.table import Table
+from conftest import REPO, assert_one_line_error, run_cli
+
+from ringsky.sources.simulated import DEFAULT_FOOTPRINT
+
+TILE = DEFAULT_FOOTPRINT[3]
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("nside=33", "power of two"),
+    ("nside=32:99999", "out of range"),
+    ("garbage", "bad tile spec"),
+])
+def test_bad_tile_spec_exits_2(spec, fragment, tmp_path, small_model):
+    result = run_cli("score", "--tile", spec, "--model", small_model, "--out", tmp_path, check=False)
+    assert_one_line_error(result, 2, fragment)
+
+
+def test_a_tile_outside_the_footprint_is_an_empty_result_not_an_error(tmp_path, small_model):
+    run_cli("score", "--tile", "nside=32:1", "--model", small_model, "--out", tmp_path / "tiles", "--quiet")
+    run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "cat")
+    assert len(Table.read(tmp_path / "cat" / "catalogue.fits")) == 0
+
+
+def test_unknown_survey_and_option_exit_2(tmp_path):
+    assert_one_line_error(run_cli("score", "--tile", "nside=32", "--survey", "hubble", "--out", tmp_path,
+                                  check=False), 2, "unknown survey")
+    assert_one_line_error(run_cli("score", "--tiles", "nside=32", check=False), 2)
+
+
+def test_missing_and_malformed_model(tmp_path):
+    result = run_cli("score", "--tile", "nside=32", "--model", tmp_path / "none.json", "--out", tmp_path, check=False)
+    assert_one_line_error(result, 1, "model file not found")
+    (tmp_path / "bad.json").write_text("[1, 2")
+    (tmp_path / "bad.safetensors").write_bytes(b"nonsense")
+    result = run_cli("score", "--tile", "nside=32", "--model", tmp_path / "bad.json", "--out", tmp_path, check=False)
+    assert_one_line_error(result, 1, "malformed model config")
+
+
+def test_unwritable_output_folder(tmp_path, small_model):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_cli("score", "--tile", f"nside=32:{TILE}", "--model", small_model, "--out", blocker / "tiles",
+                     check=False)
+    assert_one_line_error(result, 1, "cannot write to output folder")
+    result = run_cli("catalogue", tmp_path, "--out", tmp_path, check=False)
+    assert_one_line_error(result, 1, "no tile results")
+
+
+def test_corrupt_tile_result_is_named_and_then_rescored(tmp_path, small_model):
+    spec = f"nside=128:{TILE * 16}-{TILE * 16 + 1}"
+    run_cli("score", "--tile", spec, "--model", small_model, "--out", tmp_path / "tiles", "--quiet")
+    first, second = sorted((tmp_path / "tiles").glob("*.parquet"))
+    kept = second.read_bytes()
+    first.write_bytes(first.read_bytes()[:100])
+    result = run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "cat", check=False)
+    assert_one_line_error(result, 1, "corrupt tile result", first.name)
+    result = run_cli("score", "--tile", spec, "--model", small_model, "--out", tmp_path / "tiles", "--quiet")
+    assert "damaged" in result.stdout + result.stderr and "scored 1 tiles" in result.stdout
+    assert second.read_bytes() == kept  # the finished tile was not touched
+    run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "cat")
+
+
+def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_catalogue(tmp_path, small_model):
+    spec = f"nside=128:{TILE * 16}-{TILE * 16 + 15}"
+    run_cli("score", "--tile", spec, "--model", small_model, "--out", tmp_path / "clean", "--quiet")
+    run_cli("catalogue", tmp_path / "clean", "--out", tmp_path / "clean-cat")
+
+    # a fresh cache, so the interrupted run has real work in flight when it is killed
+    env = dict(os.environ, RINGSKY_CACHE=str(tmp_path / "cache"))
+    command = [sys.executable, "-m", "ringsky.cli", "score", "--tile", spec, "--model", str(small_model),
+               "--out", str(tmp_path / "killed"), "--quiet"]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while len(list((tmp_path / "killed").glob("*.parquet"))) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = len(list((tmp_path / "killed").glob("*.parquet")))
+    assert 3 <= finished < 16, "the run was not interrupted mid-way"
+
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0 and f"skipped {finished} finished" in result.stdout
+    run_cli("catalogue", tmp_path / "killed", "--out", tmp_path / "killed-cat")
+    clean = Table.read(tmp_path / "clean-cat" / "catalogue.fits")
+    resumed = Table.read(tmp_path / "killed-cat" / "catalogue.fits")
+    assert len(clean) > 100
+    for name in clean.colnames:
+        assert (clean[name] == resumed[name]).all(), name
+    assert (tmp_path / "killed-cat" / "coverage.moc.fits").read_bytes() == (tmp_path / "clean-cat" / "coverage.moc.fits").read_bytes()

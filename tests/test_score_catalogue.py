@@ -1,0 +1,109 @@
+"""Scoring tiles and merging them into FITS / VOTable / MOC, checked with the real STILTS."""
+import subprocess
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from astropy.io import fits
+from astropy.io.votable import parse_single_table
+from astropy.table import Table
+from conftest import require_tool, run_cli
+from mocpy import MOC
+
+from ringsky.catalogue import compact_ranges, iau_names
+from ringsky.sources.simulated import DEFAULT_FOOTPRINT
+
+TILE = DEFAULT_FOOTPRINT[0]
+SUBTILES = f"nside=128:{TILE * 16}-{TILE * 16 + 3}"  # four small tiles, ~84 galaxies
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory, small_model):
+    root = tmp_path_factory.mktemp("scored")
+    run_cli("score", "--tile", SUBTILES, "--survey", "sim", "--model", small_model, "--out", root / "tiles", "--quiet")
+    run_cli("catalogue", root / "tiles", "--out", root / "cat", "--quiet")
+    return root
+
+
+def test_iau_names_truncate():
+    names = iau_names([10.684583, 359.9999999, 150.0], [41.269167, -0.5, 2.0000001])
+    assert names == ["RSKY J004244.29+411609.0", "RSKY J235959.99-003000.0", "RSKY J100000.00+020000.0"]
+
+
+def test_compact_ranges():
+    assert compact_ranges([7, 1, 2, 3, 9, 10]) == "1-3,7,9-10"
+
+
+def test_one_parquet_per_tile_with_provenance(scored):
+    paths = sorted((scored / "tiles").glob("*.parquet"))
+    assert [p.name for p in paths] == [f"nside128-ipix{TILE * 16 + k:06d}.parquet" for k in range(4)]
+    table = pq.read_table(paths[0])
+    assert table.column_names == ["id", "ra", "dec", "healpix_nside", "healpix_ipix", "probability", "model_id"]
+    assert table.schema.metadata[b"ringsky.survey"] == b"sim"
+    assert not list((scored / "tiles").glob(".*"))  # no temporary files left behind
+
+
+def test_rerun_skips_finished_tiles_and_force_redoes_them(scored, small_model):
+    path = sorted((scored / "tiles").glob("*.parquet"))[0]
+    before = path.stat().st_mtime_ns
+    result = run_cli("score", "--tile", SUBTILES, "--model", small_model, "--out", scored / "tiles", "--quiet")
+    assert "skipped 4 finished" in result.stdout and path.stat().st_mtime_ns == before
+    result = run_cli("score", "--tile", f"nside=128:{TILE * 16}", "--model", small_model, "--out",
+                     scored / "tiles", "--force", "--quiet")
+    assert "scored 1 tiles" in result.stdout and path.stat().st_mtime_ns != before
+
+
+def test_fits_catalogue_has_units_ucds_and_provenance(scored):
+    with fits.open(scored / "cat" / "catalogue.fits") as hdul:
+        header = hdul[1].header
+        ucds = {header[f"TTYPE{i}"]: header[f"TUCD{i}"] for i in range(1, header["TFIELDS"] + 1)}
+        assert ucds["ra"] == "pos.eq.ra;meta.main" and ucds["name"] == "meta.id;meta.main"
+        assert ucds["ring_probability"] == "stat.probability" and ucds["healpix"] == "pos.healpix"
+        assert header["HPXNSIDE"] == 128 and header["HPXORDER"] == "NESTED" and header["RADESYS"] == "ICRS"
+        assert header["TILES"] == f"nside=128:{TILE * 16}-{TILE * 16 + 3}"
+        for key in ("MODELID", "THRESH", "SURVEY", "RSKYVER", "DATE"):
+            assert key in header
+    table = Table.read(scored / "cat" / "catalogue.fits")
+    assert table["ra"].unit == "deg" and len(table) > 20
+    assert np.array_equal(table["ring_flag"], table["ring_probability"] >= table.meta["THRESH"])
+    assert all(name.startswith("RSKY J") for name in table["name"])
+
+
+def test_votable_fields_and_provenance(scored):
+    votable = parse_single_table(scored / "cat" / "catalogue.vot")
+    fields = {f.name: f for f in votable.fields}
+    assert fields["dec"].ucd == "pos.eq.dec;meta.main" and str(fields["dec"].unit) == "deg"
+    assert {p.name for p in votable.params} == {"THRESH", "HPXNSIDE"}
+    assert len(votable.array) == len(Table.read(scored / "cat" / "catalogue.fits"))
+
+
+def test_moc_is_the_tiles_searched(scored):
+    moc = MOC.from_fits(scored / "cat" / "coverage.moc.fits")
+    assert moc.sky_fraction == pytest.approx(4 / (12 * 128**2))
+
+
+def test_stilts_votlint_finds_nothing_to_report(scored):
+    stilts = require_tool("stilts")
+    result = subprocess.run([stilts, "votlint", f"votable={scored / 'cat' / 'catalogue.vot'}"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "" and result.stderr.strip() == "", result.stdout + result.stderr
+
+
+def test_stilts_votlint_does_report_a_broken_votable(tmp_path, scored):
+    """The check above can fail: votlint exits 0 on errors, but it does print them."""
+    stilts = require_tool("stilts")
+    broken = tmp_path / "broken.vot"
+    text = (scored / "cat" / "catalogue.vot").read_text().replace('datatype="double"', 'datatype="doubble"', 1)
+    broken.write_text(text)
+    result = subprocess.run([stilts, "votlint", f"votable={broken}"], capture_output=True, text=True, timeout=120)
+    assert "doubble" in result.stdout + result.stderr
+
+
+def test_stilts_reads_units_and_ucds_from_fits(scored):
+    stilts = require_tool("stilts")
+    result = subprocess.run([stilts, "tpipe", f"in={scored / 'cat' / 'catalogue.fits'}", "cmd=meta"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for text in ("pos.eq.ra;meta.main", "pos.eq.dec;meta.main", "meta.id;meta.main", "stat.probability",
+                 "pos.healpix", "deg", "MODELID"):
+        assert text in result.stdout

@@ -1,0 +1,87 @@
+import astropy.units as u
+import numpy as np
+import pytest
+from conftest import REAL_RINGS, needs_real_rings, run_cli
+
+from ringsky import RingskyError
+from ringsky.sources import UnknownSourceError, open_source
+from ringsky.sources.folder import FolderSource
+from ringsky.sources.simulated import DEFAULT_FOOTPRINT, SimulatedSky
+from ringsky.tiles import Tile, pixels_at
+
+
+@pytest.fixture(scope="module")
+def sky():
+    return SimulatedSky(workers=1)
+
+
+def test_open_source_names():
+    assert isinstance(open_source("sim"), SimulatedSky)
+    for bad in ("", "sdss9", "folder:", "sim:x"):
+        with pytest.raises(UnknownSourceError):
+            open_source(bad)
+
+
+def test_sky_density_and_ring_fraction(sky):
+    tables = [sky.galaxies(Tile(32, p)) for p in DEFAULT_FOOTPRINT]
+    counts = np.array([len(t) for t in tables])
+    area = Tile(32, DEFAULT_FOOTPRINT[0]).area.to_value(u.deg**2)
+    assert np.all(np.abs(counts - 100 * area) < 5 * np.sqrt(100 * area))  # Poisson, 5 sigma
+    rings = sum(int(t["is_ring"].sum()) for t in tables)
+    assert 0.06 < rings / counts.sum() < 0.14
+    for pixel, table in zip(DEFAULT_FOOTPRINT, tables):
+        assert np.all(Tile(32, pixel).owns(table["ra"], table["dec"]))
+
+
+def test_sky_is_deterministic_and_independent_of_tiling(sky):
+    whole = sky.galaxies(Tile(32, DEFAULT_FOOTPRINT[1]))
+    again = SimulatedSky(workers=1).galaxies(Tile(32, DEFAULT_FOOTPRINT[1]))
+    assert list(whole["id"]) == list(again["id"]) and np.array_equal(whole["ra"], again["ra"])
+    parts = [sky.galaxies(Tile(64, p)) for p in pixels_at([DEFAULT_FOOTPRINT[1]], 32, 64)]
+    assert sorted(i for part in parts for i in part["id"]) == sorted(whole["id"])
+
+
+def test_outside_the_footprint_is_empty(sky):
+    assert len(sky.galaxies(Tile(32, 0))) == 0
+    assert list(sky.footprint(32)) == list(DEFAULT_FOOTPRINT)
+
+
+def test_cutouts_are_rendered_once_then_read_from_the_cache(sky):
+    galaxies = sky.galaxies(Tile(32, DEFAULT_FOOTPRINT[2]))[:5]
+    first = sky.cutouts(galaxies, 48)
+    paths = [sky._cache_path(g["id"], g["cell"], 48) for g in galaxies]
+    assert all(p.exists() for p in paths)
+    stamp = paths[0].stat().st_mtime_ns
+    second = SimulatedSky(workers=2).cutouts(galaxies, 48)
+    assert first.shape == (5, 48, 48, 3) and np.array_equal(first, second)
+    assert paths[0].stat().st_mtime_ns == stamp
+
+
+def test_simulated_folder_round_trips_through_the_folder_source(tmp_path):
+    run_cli("simulate", "--n", 12, "--seed", 4, "--npix", 40, "--out", tmp_path / "sim", "--workers", 1)
+    source = FolderSource(tmp_path / "sim")
+    images, labels, table = source.labelled_sample(40)
+    assert images.shape == (12, 40, 40, 3) and set(labels) <= {0, 1}
+    owned = sum(len(source.galaxies(Tile(32, p))) for p in source.footprint(32))
+    assert owned == 12
+
+
+def test_folder_source_errors_are_one_line(tmp_path):
+    with pytest.raises(RingskyError, match="no manifest"):
+        FolderSource(tmp_path)
+    (tmp_path / "catalogue.csv").write_text("id,ra\nA,1.0\n")
+    with pytest.raises(RingskyError, match="lacks column"):
+        FolderSource(tmp_path)
+    (tmp_path / "catalogue.csv").write_text("id,ra,dec,image\nA,1.0,2.0,missing.jpg\n")
+    source = FolderSource(tmp_path)
+    with pytest.raises(RingskyError, match="cannot read cutout"):
+        source.cutouts(source.table, 32)
+
+
+@needs_real_rings()
+def test_real_decals_rings_load_through_the_folder_source():
+    source = FolderSource(REAL_RINGS)
+    images, labels, table = source.labelled_sample(64)
+    assert images.shape == (200, 64, 64, 3)
+    assert labels.sum() == 100
+    assert sum(len(source.galaxies(Tile(32, p))) for p in source.footprint(32)) == 200
