@@ -79,11 +79,10 @@ def read_results(tiles_dir):
                                f"rescore with one model and survey")
         tables.append(table)
     merged = pa.concat_tables(tables)
-    nsides = set(merged["healpix_nside"].to_pylist()) or {int(paths[0].name[5:].split("-")[0])}
+    tiles = [Tile.from_name(path.stem) for path in paths]
+    nsides = sorted({tile.nside for tile in tiles})
     if len(nsides) > 1:
-        raise RingskyError(f"{tiles_dir} mixes tile sizes (nside {sorted(nsides)}): use one nside per folder")
-    nside = nsides.pop()
-    tiles = [Tile(nside, int(p.stem.split("ipix")[1])) for p in paths]
+        raise RingskyError(f"{tiles_dir} mixes tile sizes (nside {nsides}): use one nside per folder")
     provenance["threshold"] = float(provenance["threshold"])
     return merged, tiles, provenance
 

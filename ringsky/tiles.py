@@ -41,6 +41,14 @@ class Tile:
         """A file-name-safe label, e.g. ``nside32-ipix001234``."""
         return f"nside{self.nside}-ipix{self.ipix:0{len(str(12 * self.nside**2 - 1))}d}"
 
+    @classmethod
+    def from_name(cls, name):
+        """The tile a ``name`` label (``nside32-ipix001234``) stands for."""
+        match = re.fullmatch(r"nside(\d+)-ipix(\d+)", name)
+        if not match:
+            raise TileSpecError(f"{name!r} is not a tile name like nside32-ipix001234")
+        return cls(check_nside(int(match.group(1))), int(match.group(2)))
+
     @property
     def centre(self):
         return self.healpix.healpix_to_skycoord(self.ipix)

@@ -41,6 +41,7 @@ def test_tile_geometry():
     tile = Tile(32, 6812)
     assert tile.area.to_value(u.deg**2) == pytest.approx(41252.96 / (12 * 32**2), rel=1e-4)
     assert tile.level == 5 and tile.name == "nside32-ipix06812"
+    assert Tile.from_name(tile.name) == tile
     assert tile_index(tile.centre.ra.deg, tile.centre.dec.deg, 32) == 6812
     corners = tile.boundary(step=1)
     assert len(corners) == 4

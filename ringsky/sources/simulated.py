@@ -67,8 +67,8 @@ class SimulatedSky:
 
     def galaxies(self, tile):
         """The sky galaxies whose centres lie in ``tile`` (any nside)."""
-        cells = [c for c in pixels_at([tile.ipix], tile.nside, BASE_NSIDE) if c in set(self.base_pixels)]
-        if not cells:
+        cells = np.intersect1d(pixels_at([tile.ipix], tile.nside, BASE_NSIDE), self.base_pixels)
+        if not len(cells):
             return self._cell_galaxies(self.base_pixels[0])[:0]
         table = vstack([self._cell_galaxies(c) for c in cells])
         table = table[tile.owns(table["ra"], table["dec"])]
