@@ -30,7 +30,7 @@ def simulated_set(n, seed, npix, ring_fraction=0.5, workers=1):
 
 
 def augment(batch, generator):
-    """Random dihedral transform (90 deg rotations, flips) and mild brightness/contrast jitter.
+    """Random dihedral transform (90 deg rotations, flips), mild brightness, contrast and colour jitter.
 
     ``batch`` is a normalised float tensor (N, C, H, W); every sample gets its own draw.
     """
@@ -45,5 +45,6 @@ def augment(batch, generator):
                 part = torch.rot90(batch[chosen], k, dims=(2, 3))
                 out[chosen] = torch.flip(part, dims=(3,)) if flip else part
     gain = 1 + 0.3 * (torch.rand(n, 1, 1, 1, generator=generator) - 0.5)
+    colour = 1 + 0.2 * (torch.rand(n, batch.shape[1], 1, 1, generator=generator) - 0.5)
     offset = 0.6 * (torch.rand(n, 1, 1, 1, generator=generator) - 0.5)
-    return out * gain + offset
+    return out * gain * colour + offset

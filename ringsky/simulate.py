@@ -18,21 +18,26 @@ from astropy.table import Table
 
 from .imaging import grz_to_rgb, resize_rgb
 
-SIMULATOR_VERSION = 1  # bump when pixels change: cached cutouts and training sets are keyed on it
+SIMULATOR_VERSION = 2  # bump when pixels change: cached cutouts and training sets are keyed on it
 PIXSCALE = 0.262  # arcsec per pixel, Legacy Surveys native
 BANDS = "grz"
 RING_TYPES = ("inner", "outer", "inner+outer", "pseudo", "nuclear", "collisional")
-RING_TYPE_WEIGHTS = (0.28, 0.2, 0.12, 0.22, 0.08, 0.1)
-NONRING_TYPES = ("elliptical", "spiral", "barred_spiral", "edge_on", "lens")
-NONRING_TYPE_WEIGHTS = (0.25, 0.25, 0.18, 0.12, 0.2)
+RING_TYPE_WEIGHTS = (0.3, 0.22, 0.14, 0.22, 0.07, 0.05)
+NONRING_TYPES = ("elliptical", "spiral", "barred_spiral", "edge_on", "lens", "irregular")
+NONRING_TYPE_WEIGHTS = (0.2, 0.22, 0.15, 0.1, 0.18, 0.15)
 SKY_SIGMA = np.array([0.006, 0.009, 0.015])  # nanomaggies per pixel, typical DECaLS depth
 INVERSE_GAIN = 0.003  # Poisson variance per nanomaggy of signal
 MIN_STAMP, MAX_STAMP = 64, 320
 
-# colours as flux ratios g/r and z/r for an old bulge, a disc and young star-forming rings
+# colours as flux ratios g/r and z/r, from an old red population to a young blue one. Discs,
+# rings and arms take any colour between the two, so colour alone never tells a ring: real
+# rings are as often red rings in S0/a hosts as blue star-forming ones.
 RED = np.array([0.44, 1.0, 1.58])
-DISC = np.array([0.53, 1.0, 1.45])
-BLUE = np.array([0.68, 1.0, 1.25])
+BLUE = np.array([0.7, 1.0, 1.22])
+
+
+def _colour(blueness):
+    return RED + (BLUE - RED) * blueness
 
 
 def nanomaggies(mag):
@@ -61,18 +66,21 @@ def draw_galaxy(rng, is_ring):
         "bar": 0.0, "bar_angle": rng.uniform(0, 180),
         "arms": 0.0, "pitch": rng.uniform(12, 30), "arm_phase": rng.uniform(0, 2 * np.pi),
         "inner_ring": 0.0, "outer_ring": 0.0, "pseudo_ring": 0.0, "nuclear_ring": 0.0,
-        "collisional_ring": 0.0, "lens": 0.0, "ring_contrast": rng.uniform(0.08, 0.4),
-        "nucleus_offset": 0.0, "dust_lane": 0.0,
+        "collisional_ring": 0.0, "lens": 0.0, "ring_contrast": rng.uniform(0.06, 0.35),
+        "nucleus_offset": 0.0, "dust_lane": 0.0, "knots": 0,
+        "disc_blueness": rng.uniform(0.0, 0.8), "ring_blueness": rng.uniform(0.0, 1.0),
         "psf_fwhm": rng.uniform(1.0, 1.6),
         "neighbour": bool(rng.random() < 0.15), "star": bool(rng.random() < 0.15),
         "centre_offset": rng.normal(0, 0.6, 2),
     }
     h = g["disc_scale"]
+    if is_ring and kind != "collisional":  # resonance rings live mostly in early-type discs
+        g["bulge_fraction"] = rng.uniform(0.2, 0.6)
     if kind in ("inner", "inner+outer"):
         g["inner_ring"] = h * rng.uniform(0.9, 1.6)
         if rng.random() < 0.6:
             g["bar"] = g["inner_ring"] * rng.uniform(0.85, 1.0)
-        g["arms"] = rng.uniform(0.0, 0.3)
+        g["arms"] = rng.uniform(0.0, 0.25)
     if kind in ("outer", "inner+outer"):
         g["outer_ring"] = h * rng.uniform(2.2, 3.2)
         g["bar"] = g["bar"] or g["outer_ring"] * rng.uniform(0.35, 0.5)
@@ -89,6 +97,7 @@ def draw_galaxy(rng, is_ring):
         g["collisional_ring"] = h * rng.uniform(1.5, 2.5)
         g["nucleus_offset"] = rng.uniform(0.15, 0.5)
         g["ring_contrast"] = rng.uniform(0.5, 0.9)
+        g["ring_blueness"] = rng.uniform(0.5, 1.0)
         g["neighbour"] = bool(rng.random() < 0.5)
     if kind == "elliptical":
         g["bulge_fraction"] = 1.0
@@ -102,6 +111,12 @@ def draw_galaxy(rng, is_ring):
     if kind == "edge_on":
         g["inclination"] = rng.uniform(78, 90)
         g["dust_lane"] = rng.uniform(0.0, 0.7)
+    if kind == "irregular":  # clumpy star-forming dwarfs: blue knots, no ordered ring
+        g["disc_scale"] = h * rng.uniform(0.5, 0.9)
+        g["bulge_fraction"] = rng.uniform(0.0, 0.08)
+        g["disc_blueness"] = rng.uniform(0.5, 1.0)
+        g["knots"] = int(rng.integers(3, 9))
+        g["ring_contrast"] = rng.uniform(0.3, 0.8)
     if kind == "lens":
         g["lens"] = h * rng.uniform(0.9, 1.8)
         g["bar"] = g["lens"] * rng.uniform(0.6, 0.9) if rng.random() < 0.4 else 0.0
@@ -197,24 +212,30 @@ def render(g, rng):
             disc = disc * (1 - g["dust_lane"] * np.exp(-0.5 * (v * q / (0.25 * h * max(q, 0.15))) ** 2))
         if g["lens"]:
             disc = disc + 0.6 * np.exp(-g["lens"] / h) / (1 + np.exp((r - g["lens"]) / (0.06 * g["lens"])))
-        components.append((disc, DISC, 1 - g["bulge_fraction"]))
+        components.append((disc, _colour(g["disc_blueness"]), 1 - g["bulge_fraction"]))
         if g["bar"]:
             angle = np.radians(g["bar_angle"])
             bu = u * np.cos(angle) + v * np.sin(angle)
             bv = -u * np.sin(angle) + v * np.cos(angle)
             rho = np.hypot(bu / g["bar"], bv / (0.3 * g["bar"]))
-            components.append((np.clip(1 - rho**2, 0, None) ** 1.5, RED * 0.5 + DISC * 0.5, 0.12))
-        contrast = g["ring_contrast"]
+            components.append((np.clip(1 - rho**2, 0, None) ** 1.5, _colour(0.2), 0.12))
+        contrast, ring_colour = g["ring_contrast"], _colour(g["ring_blueness"])
         for name, width in (("inner_ring", 0.1), ("outer_ring", 0.08), ("nuclear_ring", 0.15)):
             if g[name]:
-                components.append((_ring(r, g[name], width * g[name] + 0.3), BLUE, contrast))
+                components.append((_ring(r, g[name], width * g[name] + 0.3), ring_colour, contrast))
         if g["pseudo_ring"]:
             shape = _pseudo_ring(r, phi, g["pseudo_ring"], g["pitch"], g["arm_phase"], 0.1 * g["pseudo_ring"] + 0.3)
-            components.append((shape, BLUE, contrast))
+            components.append((shape, ring_colour, contrast))
         if g["collisional_ring"]:
             knots = 1 + 0.8 * np.cos(rng.integers(5, 9) * phi + rng.uniform(0, 2 * np.pi))
             shape = _ring(r, g["collisional_ring"], 0.12 * g["collisional_ring"]) * knots
-            components.append((shape, BLUE, contrast))
+            components.append((shape, ring_colour, contrast))
+        if g["knots"]:
+            radius = g["disc_scale"] * np.sqrt(rng.uniform(0, 2.5, g["knots"]))
+            angle = rng.uniform(0, 2 * np.pi, g["knots"])
+            knots = sum(np.exp(-0.5 * ((u - k_r * np.cos(k_a)) ** 2 + (v - k_r * np.sin(k_a)) ** 2) / (0.35 * h) ** 2)
+                        * rng.uniform(0.3, 1.0) for k_r, k_a in zip(radius, angle))
+            components.append((knots, _colour(1.0), contrast))
 
     image = np.zeros((3, npix, npix))
     total = sum(share for _, _, share in components)
@@ -251,7 +272,7 @@ def galaxy_truth(g):
     """The truth-table row of a galaxy description: class, ring type, geometry, magnitudes."""
     flux_r = nanomaggies(g["mag_r"])
     bulge, rest = g["bulge_fraction"], 1 - g["bulge_fraction"]
-    colour = bulge * RED + rest * DISC
+    colour = bulge * RED + rest * _colour(g["disc_blueness"])
     return {
         "is_ring": g["is_ring"],
         "morphology": g["kind"] if not g["is_ring"] else "ring",
