@@ -46,12 +46,12 @@ def cmd_simulate(args):
 
 
 def cmd_train(args):
+    from dataclasses import fields
+
     from .train import TrainSettings, train
 
-    settings = TrainSettings(architecture=args.architecture, input_size=args.input_size, channels=args.channels,
-                             n_train=args.n_train, n_validation=args.n_validation, epochs=args.epochs,
-                             batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                             workers=args.workers)
+    given = vars(args)
+    settings = TrainSettings(**{f.name: given[f.name] for f in fields(TrainSettings) if f.name in given})
     config = train(settings, args.out, progress=not args.quiet)
     validation = config.metrics["validation"]
     print(f"model {config.model_id} -> {Path(args.out).with_suffix('.safetensors')}\n"
@@ -131,17 +131,18 @@ def build_parser():
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_simulate)
 
-    p = command("train", "train a classifier on simulated galaxies")
-    p.add_argument("--architecture", default="convnext_atto")
-    p.add_argument("--input-size", type=int, default=64)
-    p.add_argument("--channels", type=int, choices=(1, 3), default=3)
-    p.add_argument("--n-train", type=int, default=16000)
-    p.add_argument("--n-validation", type=int, default=2000)
-    p.add_argument("--epochs", type=int, default=12)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=conf.workers)
+    p = command("train", "train a classifier on simulated galaxies (defaults: the shipped model's settings)")
+    p.argument_default = argparse.SUPPRESS  # options not given keep TrainSettings' defaults
+    p.add_argument("--architecture", help="a timm model name (default convnext_atto)")
+    p.add_argument("--input-size", type=int, help="pixels per side (default 64)")
+    p.add_argument("--channels", type=int, choices=(1, 3), help="1 = greyscale, 3 = RGB (default 1)")
+    p.add_argument("--n-train", type=int, help="simulated training galaxies (default 16000)")
+    p.add_argument("--n-validation", type=int, help="simulated validation galaxies (default 2000)")
+    p.add_argument("--epochs", type=int, help="default 12")
+    p.add_argument("--batch-size", type=int, help="default 64")
+    p.add_argument("--lr", dest="learning_rate", type=float, help="peak AdamW learning rate (default 2e-3)")
+    p.add_argument("--seed", type=int, help="default 0")
+    p.add_argument("--workers", type=int, help="processes simulating the training set (default 2)")
     p.add_argument("--out", required=True, help="model path stem (writes .safetensors and .json)")
     p.set_defaults(func=cmd_train)
 

@@ -17,7 +17,7 @@ TRAIN_SEED, VALIDATION_SEED = 1, 2
 class TrainSettings:
     architecture: str = "convnext_atto"
     input_size: int = 64
-    channels: int = 3
+    channels: int = 1
     n_train: int = 16000
     n_validation: int = 2000
     epochs: int = 12
