@@ -41,4 +41,6 @@ def test_demo_scores_the_simulated_sky_and_finds_its_rings(tmp_path):
     scored = int(re.search(r"galaxies scored: (\d+)", result.stdout).group(1))
     precision, recall = map(float, re.search(r"precision ([\d.]+), recall ([\d.]+)", result.stdout).groups())
     assert 1000 < scored < 1700 and "tiles: 4" in result.stdout and "wall time" in result.stdout
-    assert precision > 0.5 and recall > 0.5, result.stdout
+    # about 10 % of the simulated sky is ringed: a useful model at least doubles that among its
+    # flagged galaxies (the threshold is tuned on a balanced set, so precision stays modest)
+    assert precision > 0.2 and recall > 0.6, result.stdout
