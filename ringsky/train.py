@@ -9,6 +9,7 @@ from tqdm import tqdm
 from .data import augment, simulated_set
 from .metrics import best_f1_threshold, summarise
 from .models import Classifier, ModelConfig, build_network, save_classifier
+from .simulate import SIMULATOR_VERSION
 
 TRAIN_SEED, VALIDATION_SEED = 1, 2
 
@@ -89,7 +90,7 @@ def train(settings, out_path, progress=True):
     config.threshold = best_f1_threshold(val_labels, val_prob)
     config.metrics = {"validation": summarise(val_labels, val_prob, config.threshold), "history": history}
     config.training = {
-        "data": f"ringsky simulator, train seed {TRAIN_SEED} (n={settings.n_train}), "
+        "data": f"ringsky simulator v{SIMULATOR_VERSION}, train seed {TRAIN_SEED} (n={settings.n_train}), "
                 f"validation seed {VALIDATION_SEED} (n={settings.n_validation}), ring fraction 0.5",
         "settings": asdict(settings),
         "wall_time_s": round(time.time() - started, 1),
