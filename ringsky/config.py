@@ -13,6 +13,10 @@ class Conf(_config.ConfigNamespace):
         "$RINGSKY_CACHE, else $XDG_CACHE_HOME/ringsky, else ~/.cache/ringsky.")
     batch_size = _config.ConfigItem(256, "Images per model forward pass when scoring.")
     workers = _config.ConfigItem(2, "Processes that render simulated cutouts.")
+    sim_seed = _config.ConfigItem(2026, "Seed of the simulated sky (--survey sim).")
+    sim_density = _config.ConfigItem(100.0, "Galaxies per square degree on the simulated sky, "
+                                     "about a Galaxy-Zoo-like magnitude limit (r < 17.7).")
+    sim_ring_fraction = _config.ConfigItem(0.1, "Fraction of ringed galaxies on the simulated sky.")
 
 
 conf = Conf()

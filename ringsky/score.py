@@ -4,6 +4,7 @@ A tile's parquet is written atomically, so it is complete or absent; a rerun ski
 tiles already on disk (``force`` redoes them), which makes an interrupted run resumable.
 Each file carries its provenance (model id, threshold, survey) in the parquet metadata.
 """
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ def is_finished(path):
         pq.read_metadata(path)
         return True
     except (OSError, pa.ArrowException):
-        tqdm.write(f"ringsky: {path} is damaged; scoring that tile again")
+        tqdm.write(f"ringsky: {path} is damaged; scoring that tile again", file=sys.stderr)
         return False
 
 

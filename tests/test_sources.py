@@ -85,3 +85,13 @@ def test_real_decals_rings_load_through_the_folder_source():
     assert images.shape == (200, 64, 64, 3)
     assert labels.sum() == 100
     assert sum(len(source.galaxies(Tile(32, p))) for p in source.footprint(32)) == 200
+
+
+def test_sky_density_and_ring_fraction_are_configurable():
+    from ringsky.config import conf
+
+    tile = Tile(32, DEFAULT_FOOTPRINT[0])
+    with conf.set_temp("sim_density", 300.0), conf.set_temp("sim_ring_fraction", 0.5):
+        dense = SimulatedSky(workers=1).galaxies(tile)
+    assert len(dense) > 2.5 * len(SimulatedSky(workers=1).galaxies(tile))
+    assert 0.4 < dense["is_ring"].mean() < 0.6

@@ -41,9 +41,11 @@ class SimulatedSky:
 
     name = "sim"
 
-    def __init__(self, seed=2026, density=100.0, ring_fraction=0.1, footprint=DEFAULT_FOOTPRINT,
-                 workers=None):
-        self.seed, self.density, self.ring_fraction = seed, density, ring_fraction
+    def __init__(self, seed=None, density=None, ring_fraction=None, footprint=DEFAULT_FOOTPRINT, workers=None):
+        """Arguments left as None take their ``ringsky.config.conf`` values."""
+        self.seed = conf.sim_seed if seed is None else seed
+        self.density = conf.sim_density if density is None else density
+        self.ring_fraction = conf.sim_ring_fraction if ring_fraction is None else ring_fraction
         self.base_pixels = np.asarray(footprint, dtype=np.int64)
         self.workers = conf.workers if workers is None else workers
 
