@@ -105,6 +105,39 @@ def cmd_catalogue(args):
           f"(threshold {table.meta['THRESH']:.3f}) -> {args.out}")
 
 
+def cmd_labels_buta(args):
+    from .labels import buta_table, write_table
+
+    table, report = buta_table(args.source, args.hyperleda, args.gz2)
+    write_table(table, args.out)
+    sources = ", ".join(f"{n} from {s}" for s, n in report["position_from"].items())
+    print(f"Buta (2017) Table 2: {report['rows']} galaxies read ({report['has_ring']} with a ring or pseudo-ring, "
+          f"{report['lens_only']} lens-only)\n"
+          f"positions: {report['with_position']} ({sources}); {len(report['without_position'])} without")
+    for column in ("sep_hyperleda_arcsec", "sep_gz2_arcsec"):
+        if column in report:
+            agreement = report[column]
+            print(f"J-name vs {column.split('_')[1]}: {agreement['n']} galaxies, median {agreement['median']}\", "
+                  f"99th percentile {agreement['p99']}\", {agreement['over_5arcsec']} over 5\"")
+    print(f"-> {args.out}")
+
+
+def cmd_labels_crossmatch(args):
+    import astropy.units as u
+
+    from .catalogs.galaxyzoo import read_table
+    from .labels import crossmatch_report
+
+    tables = {label: path for label, path in (("gz2", args.gz2), ("gzdecals", args.gzdecals)) if path}
+    if not tables:
+        raise UsageError("give at least one of --gz2 and --gzdecals")
+    report = crossmatch_report(read_table(args.buta), tables, args.out, args.radius * u.arcsec)
+    for label in tables:
+        counts = ", ".join(f"{n} within {r.replace('arcsec', '')}\"" for r, n in report[label]["buta_matched_within"].items())
+        print(f"Buta x {label} ({report[label]['rows']} rows): {counts}")
+    print(f"matched tables, separations.png and crossmatch.json -> {args.out}")
+
+
 def cmd_demo(args):
     from .demo import run_demo
 
@@ -166,6 +199,22 @@ def build_parser():
     p.add_argument("tiles_dir")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_catalogue)
+
+    labels = command("labels", "training labels from the literature")
+    label_commands = labels.add_subparsers(dest="labels_command", required=True, parser_class=_Parser)
+    p = label_commands.add_parser("buta", help="parse Buta (2017) Table 2 (LaTeX) with positions", parents=[common])
+    p.add_argument("--source", required=True, help="buta2017_table2.tex")
+    p.add_argument("--hyperleda", help="HyperLEDA positions by PGC (default: buta2017_hyperleda.txt beside --source)")
+    p.add_argument("--gz2", help="Galaxy Zoo 2 table with img_name, ra, dec (default: buta2017_gz2_matched.csv beside)")
+    p.add_argument("--out", required=True, help="output table, .fits or .parquet")
+    p.set_defaults(func=cmd_labels_buta)
+    p = label_commands.add_parser("crossmatch", help="match Buta positions with Galaxy Zoo tables", parents=[common])
+    p.add_argument("--buta", required=True, help="table written by 'ringsky labels buta'")
+    p.add_argument("--gz2", help="Galaxy Zoo 2 table (ra, dec)")
+    p.add_argument("--gzdecals", help="Galaxy Zoo DECaLS table (ra, dec or iauname)")
+    p.add_argument("--radius", type=float, default=2.0, help="match radius in arcsec (default 2)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_labels_crossmatch)
 
     p = command("demo", "score the simulated sky and write the demo catalogue")
     p.add_argument("--out", default="catalogues/demo")

@@ -1,0 +1,135 @@
+"""Buta (2017, MNRAS 471, 4027) "Galactic Rings Revisited I", Table 2: 3962 ringed galaxies
+from Galaxy Zoo 2 with CVRHS types, read from the LaTeX source of the table.
+
+The LaTeX table repeats its header on every page, opens each hour of RA with a section row,
+continues long notes on rows of ditto marks (``"``) and occasionally on a bare wrapped line;
+all of that is folded back into one row per galaxy. Positions come from the J-names where
+the name is a 2MASX (``J07242070+4209004``) or SDSS (``J074118.53+341347.6``) designation,
+else from HyperLEDA by PGC number, else from the Galaxy Zoo 2 table by GZ2 image id.
+"""
+import re
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.table import MaskedColumn, Table
+
+from .. import RingskyError
+from .cvrhs import parse_cvrhs, plain_type
+
+EXPECTED_ROWS = 3962
+_HEADER_NAMES = {"2MASX/SDSS", "Other name", "Other", "1"}
+_TWOMASX = re.compile(r"^J(\d{2})(\d{2})(\d{2})(\d{2})([+-])(\d{2})(\d{2})(\d{2})(\d)$")
+_SDSS = re.compile(r"^J(\d{2})(\d{2})(\d{2}\.\d+)([+-])(\d{2})(\d{2})(\d{2}\.\d+)$")
+
+
+def _cells(line):
+    return [cell.strip() for cell in line.strip()[:-2].split("&")]
+
+
+def _number(text):
+    """A float, or NaN for the table's blanks and dots."""
+    return float(text) if re.fullmatch(r"-?\d*\.?\d+", text) else np.nan
+
+
+def read_table2_latex(path):
+    """One row per galaxy: name, pgc, gz2_image, z, t_stage, cvrhs (plain), cvrhs_latex, notes."""
+    rows, section = [], None
+    for number, line in enumerate(open(path, encoding="utf-8"), start=1):
+        text = line.strip()
+        if not text.endswith("\\\\"):
+            continue
+        cells = _cells(text)
+        if cells[0].startswith("{\\bf"):
+            section = int(re.search(r"RA:\s*(\d+)", cells[0])[1])
+        elif len(cells) == 1 and rows:
+            rows[-1]["notes"] += " " + cells[0]
+        elif '"' in cells[0]:
+            rows[-1]["notes"] += " " + cells[-1]
+        elif cells[0] in _HEADER_NAMES:
+            continue
+        elif len(cells) == 7:
+            name, pgc, image, z, t_stage, cvrhs, notes = cells
+            rows.append({"name": name, "pgc": int(pgc) if pgc.isdigit() else -1,
+                         "gz2_image": int(image) if image.isdigit() else -1,
+                         "z": _number(z), "t_stage": _number(t_stage.replace("$-$", "-")), "cvrhs_latex": cvrhs,
+                         "cvrhs": plain_type(cvrhs), "notes": notes, "ra_hour": section, "line": number})
+        else:
+            raise RingskyError(f"{path}:{number}: cannot read this row of Table 2: {text[:60]!r}")
+    table = Table(rows=rows)
+    table["notes"] = [re.sub(r"\s+", " ", n).strip() for n in table["notes"]]
+    table["pgc"] = MaskedColumn(table["pgc"], mask=table["pgc"] < 0)
+    table["gz2_image"] = MaskedColumn(table["gz2_image"], mask=table["gz2_image"] < 0)
+    for column in ("z", "t_stage"):
+        table[column] = MaskedColumn(table[column], mask=np.isnan(table[column]))
+    return table
+
+
+def add_cvrhs_fields(table):
+    """Columns for every parsed CVRHS field (outer_ring, inner_variety, has_ring, ...)."""
+    parsed = [parse_cvrhs(t).as_dict() for t in table["cvrhs"]]
+    for key in parsed[0]:
+        if key != "type":
+            table[key] = [p[key] for p in parsed]
+    return table
+
+
+def position_from_name(name):
+    """(ra, dec) in degrees from a 2MASX or SDSS J-name, else None."""
+    if match := _TWOMASX.match(name):
+        h, m, s, cs, sign, d, dm, ds, dds = match.groups()
+        ra = (int(h) + int(m) / 60 + (int(s) + int(cs) / 100) / 3600) * 15
+        dec = int(d) + int(dm) / 60 + (int(ds) + int(dds) / 10) / 3600
+    elif match := _SDSS.match(name):
+        h, m, s, sign, d, dm, ds = match.groups()
+        ra = (int(h) + int(m) / 60 + float(s) / 3600) * 15
+        dec = int(d) + int(dm) / 60 + float(ds) / 3600
+    else:
+        return None
+    return ra, -dec if sign == "-" else dec
+
+
+def read_hyperleda(path):
+    """HyperLEDA positions of the Buta galaxies: pgc, ra, dec (deg)."""
+    table = Table.read(path, format="ascii.csv", fill_values=[("", "0")])
+    return Table({"pgc": table["pgc"], "ra": np.asarray(table["al2000"]) * 15.0, "dec": table["de2000"]})
+
+
+def add_positions(table, hyperleda=None, gz2=None):
+    """ra, dec (deg, ICRS) and coord_source ('jname', 'hyperleda', 'gz2' or '') per row; also the
+    separations between sources where more than one has the galaxy (sep_hyperleda, sep_gz2)."""
+    n = len(table)
+    ra, dec, source = np.full(n, np.nan), np.full(n, np.nan), np.full(n, "", dtype="U9")
+    for i, name in enumerate(table["name"]):
+        if (position := position_from_name(name)) is not None:
+            ra[i], dec[i], source[i] = *position, "jname"
+    others = {}
+    if hyperleda is not None:
+        by_pgc = {int(p): (r, d) for p, r, d in zip(hyperleda["pgc"], hyperleda["ra"], hyperleda["dec"])}
+        others["hyperleda"] = [by_pgc.get(int(p)) if p is not np.ma.masked else None for p in table["pgc"]]
+    if gz2 is not None:
+        by_image = {int(i): (r, d) for i, r, d in zip(gz2["img_name"], gz2["ra"], gz2["dec"])}
+        others["gz2"] = [by_image.get(int(i)) if i is not np.ma.masked else None for i in table["gz2_image"]]
+    for label, positions in others.items():
+        separation = np.full(n, np.nan)
+        for i, position in enumerate(positions):
+            if position is None:
+                continue
+            if source[i]:
+                here = SkyCoord(ra[i], dec[i], unit="deg")
+                separation[i] = here.separation(SkyCoord(*position, unit="deg")).arcsec
+            else:
+                (ra[i], dec[i]), source[i] = position, label
+        table[f"sep_{label}"] = MaskedColumn(separation, mask=np.isnan(separation), unit=u.arcsec)
+    table["ra"] = MaskedColumn(ra, mask=np.isnan(ra), unit=u.deg)
+    table["dec"] = MaskedColumn(dec, mask=np.isnan(dec), unit=u.deg)
+    table["coord_source"] = source
+    return table
+
+
+def load_buta(path, hyperleda=None, gz2=None):
+    """Table 2 with CVRHS fields and positions; checks that all 3962 galaxies were read."""
+    table = add_cvrhs_fields(read_table2_latex(path))
+    if len(table) != EXPECTED_ROWS:
+        raise RingskyError(f"{path}: read {len(table)} galaxies, expected {EXPECTED_ROWS}")
+    return add_positions(table, hyperleda, gz2)

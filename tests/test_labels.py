@@ -1,0 +1,83 @@
+"""Buta (2017) Table 2 from LaTeX, J-name positions, and the positional crossmatch."""
+import json
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.table import Table
+from conftest import SHARED_DATA, assert_one_line_error, run_cli
+
+from ringsky.catalogs.buta import position_from_name
+from ringsky.catalogs.crossmatch import counts_within, match, nearest, skycoord
+
+CATALOGUES = SHARED_DATA / "catalogues"
+needs_catalogues = pytest.mark.skipif(not (CATALOGUES / "buta2017_table2.tex").exists(),
+                                      reason=f"Buta (2017) table not found in {CATALOGUES} (../shared/data absent)")
+
+
+@pytest.mark.parametrize("name, ra, dec", [
+    ("J07242070+4209004", (7 + 24 / 60 + 20.70 / 3600) * 15, 42 + 9 / 60 + 0.4 / 3600),  # 2MASX
+    ("J074118.53+341347.6", (7 + 41 / 60 + 18.53 / 3600) * 15, 34 + 13 / 60 + 47.6 / 3600),  # SDSS
+    ("J001655.18-002739.1", 4.229917, -0.460861),  # as parsed in the shared gz-decals-rings table
+])
+def test_positions_from_j_names(name, ra, dec):
+    assert position_from_name(name) == pytest.approx((ra, dec), abs=2e-6)
+
+
+def test_other_names_have_no_position():
+    assert position_from_name("UGC 04000") is None and position_from_name("J0724+42") is None
+
+
+def test_crossmatch_counts_by_radius():
+    ours = Table({"ra": [10.0, 20.0, 30.0, 40.0, np.nan], "dec": [0.0, 0.0, 0.0, 0.0, 0.0]})
+    offsets = np.array([0.5, 1.5, 3.0, 10.0]) / 3600
+    theirs = Table({"ra": [10.0, 20.0, 30.0, 40.0] + offsets, "dec": [0.0] * 4})
+    index, separation = nearest(skycoord(ours), skycoord(theirs))
+    assert list(index) == [0, 1, 2, 3, -1]
+    assert separation[:4].to_value(u.arcsec) == pytest.approx([0.5, 1.5, 3.0, 10.0], rel=1e-6)
+    assert counts_within(separation) == {"1arcsec": 1, "2arcsec": 2, "5arcsec": 3}
+    assert list(match(skycoord(ours), skycoord(theirs))[0]) == [0, 1, -1, -1, -1]
+
+
+@needs_catalogues
+def test_buta_table_is_read_whole(tmp_path):
+    result = run_cli("labels", "buta", "--source", CATALOGUES / "buta2017_table2.tex", "--out", tmp_path / "buta.fits")
+    assert "3962 galaxies read" in result.stdout
+    table = Table.read(tmp_path / "buta.fits")
+    assert len(table) == 3962 and len(set(table["gz2_image"].compressed())) > 3900
+    first = table[0]
+    assert (first["name"], first["pgc"], first["gz2_image"], first["cvrhs"]) == (
+        "J07242070+4209004", 2193308, 108110, "SB(r,bl)ab:")
+    assert first["notes"] == "poorly resolved; (r) dark-spacer; strong bar"  # ditto rows folded in
+    assert first["has_ring"] and first["inner_ring"] and first["barlens"]
+    sources = np.asarray(table["coord_source"]).astype(str)
+    assert (sources != "").sum() > 3900 and (sources == "jname").sum() > 2900
+    assert int(table["has_ring"].sum()) + int(table["lens_only"].sum()) <= 3962
+    assert np.nanmedian(table["sep_hyperleda"].filled(np.nan)) < 1.0  # independent positions agree
+    ra, dec = position_from_name("J07242070+4209004")
+    assert (first["ra"], first["dec"]) == pytest.approx((ra, dec))
+
+
+@needs_catalogues
+def test_crossmatch_with_the_shared_galaxy_zoo_tables(tmp_path):
+    run_cli("labels", "buta", "--source", CATALOGUES / "buta2017_table2.tex", "--out", tmp_path / "buta.parquet")
+    result = run_cli("labels", "crossmatch", "--buta", tmp_path / "buta.parquet",
+                     "--gz2", CATALOGUES / "buta2017_gz2_matched.csv",
+                     "--gzdecals", CATALOGUES / "buta2017_gzdecals5_matched.csv", "--out", tmp_path / "x")
+    report = json.loads((tmp_path / "x" / "crossmatch.json").read_text())
+    gz2 = report["gz2"]["buta_matched_within"]
+    assert gz2["1arcsec"] <= gz2["2arcsec"] <= gz2["5arcsec"] <= 3408
+    assert gz2["2arcsec"] > 3200  # the name-joined GZ2 rows are nearly all recovered by position
+    matched = Table.read(tmp_path / "x" / "buta_x_gz2.fits")
+    circular = np.asarray(matched["coord_source"]).astype(str) == "gz2"
+    assert circular.sum() > 0 and np.all(matched["gz2_index"][circular] == -1)
+    assert "Buta x gzdecals (1239 rows)" in result.stdout
+    assert (tmp_path / "x" / "separations.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_labels_errors_are_one_line(tmp_path):
+    result = run_cli("labels", "buta", "--source", tmp_path / "none.tex", "--out", tmp_path / "b.fits", check=False)
+    assert_one_line_error(result, 1, "Buta table not found")
+    (tmp_path / "t.tex").write_text("x & y \\\\\n")
+    result = run_cli("labels", "buta", "--source", tmp_path / "t.tex", "--out", tmp_path / "b.csv", check=False)
+    assert_one_line_error(result, 1)
