@@ -7,7 +7,7 @@ Each file carries its provenance (model id, threshold, survey) in the parquet me
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +87,6 @@ class ScoreSummary:
     skipped: int = 0
     galaxies: int = 0
     seconds: float = 0.0
-    written: list = field(default_factory=list)
 
 
 def score_tiles(tiles, source, classifier, out_dir, force=False, batch_size=256, progress=True):
@@ -109,6 +108,5 @@ def score_tiles(tiles, source, classifier, out_dir, force=False, batch_size=256,
         write_tile(table, path)
         summary.tiles += 1
         summary.galaxies += table.num_rows
-        summary.written.append(path)
     summary.seconds = time.time() - started
     return summary
