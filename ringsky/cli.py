@@ -138,6 +138,23 @@ def cmd_labels_crossmatch(args):
     print(f"matched tables, separations.png and crossmatch.json -> {args.out}")
 
 
+def cmd_labels_build(args):
+    import json
+
+    import astropy.units as u
+
+    from .catalogs.galaxyzoo import read_galaxy_zoo, read_table
+    from .labels import build_training_table, split_counts, write_table
+
+    table = build_training_table(read_table(args.buta), read_galaxy_zoo(args.zoo), args.votes_column,
+                                 args.ring_column, args.min_votes, args.max_ring_fraction, args.positives,
+                                 args.ratio, args.split, args.nside, args.radius * u.arcsec, args.seed)
+    write_table(table, args.out)
+    print(f"training table: {len(table)} galaxies ({int(table['label'].sum())} rings), "
+          f"{table.meta['DUPLICAT']} duplicates dropped, split by {args.split}\n"
+          f"{json.dumps(split_counts(table))}\n-> {args.out}")
+
+
 def cmd_demo(args):
     from .demo import run_demo
 
@@ -215,6 +232,24 @@ def build_parser():
     p.add_argument("--radius", type=float, default=2.0, help="match radius in arcsec (default 2)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_labels_crossmatch)
+
+    p = label_commands.add_parser("build", help="training table: Buta rings + vetted Galaxy Zoo negatives, split",
+                                  parents=[common])
+    p.add_argument("--buta", required=True, help="table written by 'ringsky labels buta'")
+    p.add_argument("--zoo", required=True, help="Galaxy Zoo table with ra/dec (or iauname) and vote columns")
+    p.add_argument("--votes-column", required=True, help="number of votes behind the ring fraction")
+    p.add_argument("--ring-column", required=True, help="ring vote fraction")
+    p.add_argument("--min-votes", type=float, default=20)
+    p.add_argument("--max-ring-fraction", type=float, default=0.05)
+    p.add_argument("--positives", choices=("rings", "rings+pseudo"), default="rings+pseudo")
+    p.add_argument("--ratio", type=float, help="at most this many negatives per positive (the seed used 10)")
+    p.add_argument("--split", choices=("galaxy", "tile"), default="galaxy",
+                   help="70/10/20 per galaxy (stratified) or by whole HEALPix tiles")
+    p.add_argument("--nside", type=int, default=8, help="tile size for --split tile")
+    p.add_argument("--radius", type=float, default=2.0, help="arcsec: Buta exclusion and duplicate radius")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help=".fits or .parquet")
+    p.set_defaults(func=cmd_labels_build)
 
     p = command("demo", "score the simulated sky and write the demo catalogue")
     p.add_argument("--out", default="catalogues/demo")

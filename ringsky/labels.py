@@ -1,13 +1,15 @@
-"""``ringsky labels``: the Buta (2017) ring table and its crossmatch with Galaxy Zoo."""
+"""``ringsky labels``: the Buta (2017) ring table, its crossmatch with Galaxy Zoo, and the
+training table built from both."""
 import json
 from pathlib import Path
 
 import numpy as np
-from astropy.table import Table
+from astropy.table import Table, vstack
 
 from . import RingskyError
 from .catalogs.buta import load_buta, read_hyperleda
-from .catalogs.crossmatch import REPORT_RADII, counts_within, match, nearest, plot_separations, skycoord
+from .catalogs.crossmatch import DEFAULT_RADIUS, REPORT_RADII, counts_within, match, nearest, plot_separations, skycoord
+from .data import SPLITS, split_by_galaxy, split_by_tile
 from .catalogs.galaxyzoo import read_galaxy_zoo
 from .fileio import atomic_path
 
@@ -80,3 +82,77 @@ def crossmatch_report(buta, tables, out_dir, radius):
     with atomic_path(out_dir / "crossmatch.json") as temporary:
         temporary.write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def drop_duplicates(table, radius=DEFAULT_RADIUS):
+    """Keep the first of every group of rows within ``radius`` of each other (same galaxy twice)."""
+    coords = skycoord(table)
+    first, second, _, _ = coords.search_around_sky(coords, radius)
+    later = second[first < second]
+    keep = np.ones(len(table), dtype=bool)
+    keep[np.unique(later)] = False
+    return table[keep], int((~keep).sum())
+
+
+def build_training_table(buta, zoo, votes_column, ring_column, min_votes=20, max_ring_fraction=0.05,
+                         positives="rings+pseudo", ratio=None, split="galaxy", nside=8, radius=DEFAULT_RADIUS,
+                         seed=0):
+    """Positives from Buta (2017), vetted negatives from a Galaxy Zoo table, split per galaxy.
+
+    Positives: Buta galaxies with a position and a ring (``rings``: closed rings only;
+    ``rings+pseudo``: rings or pseudo-rings); lens-only galaxies are never positives.
+    Negatives: Galaxy Zoo galaxies with at least ``min_votes`` votes and a ring-vote fraction
+    of at most ``max_ring_fraction`` that lie farther than ``radius`` from every Buta galaxy.
+    Duplicates (rows within ``radius``) are dropped, then the split is made, before any
+    oversampling or augmentation; ``ratio`` keeps at most that many negatives per positive.
+    """
+    for column in (votes_column, ring_column):
+        if column not in zoo.colnames:
+            raise RingskyError(f"Galaxy Zoo table has no column {column!r}")
+    has_position = np.asarray(buta["coord_source"]).astype(str) != ""
+    if positives == "rings":
+        ringed = np.zeros(len(buta), dtype=bool)
+        for column in ("outer_ring", "inner_ring", "nuclear_ring", "collisional"):
+            ringed |= np.asarray(buta[column], dtype=bool)
+    elif positives == "rings+pseudo":
+        ringed = np.asarray(buta["has_ring"], dtype=bool)
+    else:
+        raise RingskyError(f"positives must be 'rings' or 'rings+pseudo', not {positives!r}")
+    chosen = buta[has_position & ringed]
+    positive = Table({"id": [f"Buta2017:{n}" for n in chosen["name"]], "ra": np.asarray(chosen["ra"]),
+                      "dec": np.asarray(chosen["dec"]), "label": np.ones(len(chosen), dtype=int),
+                      "origin": ["buta2017"] * len(chosen), "cvrhs": np.asarray(chosen["cvrhs"]).astype(str)})
+
+    votes = np.ma.filled(np.ma.asarray(zoo[votes_column], dtype=float), 0)
+    ring_fraction = np.ma.filled(np.ma.asarray(zoo[ring_column], dtype=float), 1)
+    _, to_buta = nearest(skycoord(zoo), skycoord(buta[has_position]))
+    vetted = (votes >= min_votes) & (ring_fraction <= max_ring_fraction) & (to_buta > radius)
+    candidates = zoo[vetted]
+    ids = candidates["iauname"] if "iauname" in candidates.colnames else np.flatnonzero(vetted)
+    negative = Table({"id": [f"GZ:{i}" for i in ids], "ra": np.asarray(candidates["ra"], dtype=float),
+                      "dec": np.asarray(candidates["dec"], dtype=float), "label": np.zeros(len(candidates), dtype=int),
+                      "origin": ["galaxyzoo"] * len(candidates), "cvrhs": [""] * len(candidates)})
+    if ratio is not None and len(negative) > ratio * len(positive):
+        keep = np.random.default_rng(seed).choice(len(negative), int(ratio * len(positive)), replace=False)
+        negative = negative[np.sort(keep)]
+
+    table, dropped = drop_duplicates(vstack([positive, negative]), radius)
+    if split == "galaxy":
+        table["split"] = split_by_galaxy(table["label"], seed=seed)
+    elif split == "tile":
+        table["split"] = split_by_tile(table["ra"], table["dec"], nside, seed=seed)
+    else:
+        raise RingskyError(f"split must be 'galaxy' or 'tile', not {split!r}")
+    table["ra"].unit = table["dec"].unit = "deg"
+    table.meta.update({"POSITIVE": positives, "MINVOTES": min_votes, "MAXRINGF": max_ring_fraction,
+                       "VOTECOL": votes_column, "RINGCOL": ring_column, "RADIUS": radius.to_value("arcsec"),
+                       "RATIO": ratio if ratio is not None else "all", "SPLIT": split, "SEED": seed,
+                       "DUPLICAT": dropped, "ORIGIN": "ringsky labels build"})
+    return table
+
+
+def split_counts(table):
+    """Positives and negatives per split."""
+    return {name: {"rings": int(((table["split"] == name) & (table["label"] == 1)).sum()),
+                   "not_rings": int(((table["split"] == name) & (table["label"] == 0)).sum())}
+            for name in SPLITS}
