@@ -20,15 +20,24 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _tiles_and_source(args):
+def _source(spec):
+    """The image source named by --survey; an unknown name is a usage error."""
     from .sources import UnknownSourceError, open_source
+
+    try:
+        return open_source(spec)
+    except UnknownSourceError as error:
+        raise UsageError(str(error)) from error
+
+
+def _tiles_and_source(args):
     from .tiles import TileSpecError, parse_tile_spec
 
     try:
         spec = parse_tile_spec(args.tile)
-        source = open_source(args.survey)
-    except (TileSpecError, UnknownSourceError) as error:
+    except TileSpecError as error:
         raise UsageError(str(error)) from error
+    source = _source(args.survey)
     tiles = spec.resolve(source.footprint)
     if not tiles:
         raise UsageError(f"{args.tile} selects no tile of the footprint of {source.name}")
@@ -62,13 +71,9 @@ def cmd_train(args):
 def cmd_evaluate(args):
     from .metrics import format_summary, plot_confusion, plot_roc, summarise
     from .models import load_classifier
-    from .sources import UnknownSourceError, open_source
 
     classifier = load_classifier(args.model)
-    try:
-        source = open_source(args.survey)
-    except UnknownSourceError as error:
-        raise UsageError(str(error)) from error
+    source = _source(args.survey)
     images, labels, _ = source.labelled_sample(classifier.config.input_size)
     probabilities = classifier.predict(images)
     threshold = classifier.config.threshold if args.threshold is None else args.threshold

@@ -8,7 +8,7 @@ from astropy.table import Table, vstack
 
 from . import RingskyError
 from .catalogs.buta import load_buta, read_hyperleda
-from .catalogs.crossmatch import DEFAULT_RADIUS, REPORT_RADII, counts_within, nearest, plot_separations, skycoord
+from .catalogs.crossmatch import DEFAULT_RADIUS, REPORT_RADII, counts_within, match, nearest, plot_separations, skycoord
 from .catalogs.galaxyzoo import read_galaxy_zoo
 from .data import SPLITS, split_by_galaxy, split_by_tile
 from .fileio import atomic_path
@@ -69,8 +69,7 @@ def crossmatch_report(buta, tables, out_dir, radius):
             circular = np.asarray(buta["coord_source"]).astype(str) == label
             coords = skycoord(Table({"ra": np.where(circular, np.nan, buta["ra"]),
                                      "dec": np.where(circular, np.nan, buta["dec"])}))
-        nearest_index, separation = nearest(coords, skycoord(zoo))
-        index = np.where(separation <= radius, nearest_index, -1)
+        index, separation = match(coords, skycoord(zoo), radius)
         separations[f"Buta x {label}"] = separation
         matched = buta.copy()
         matched[f"{label}_index"] = index
