@@ -20,12 +20,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _source(spec):
-    """The image source named by --survey; an unknown name is a usage error."""
+def _source(args):
+    """The image source named by --survey (with --parents, --format, --pixscale); an unknown
+    name is a usage error."""
     from .sources import UnknownSourceError, open_source
 
     try:
-        return open_source(spec)
+        return open_source(args.survey, parents=getattr(args, "parents", None),
+                           image_format=getattr(args, "format", None), pixscale=getattr(args, "pixscale", None))
     except UnknownSourceError as error:
         raise UsageError(str(error)) from error
 
@@ -37,7 +39,7 @@ def _tiles_and_source(args):
         spec = parse_tile_spec(args.tile)
     except TileSpecError as error:
         raise UsageError(str(error)) from error
-    source = _source(args.survey)
+    source = _source(args)
     tiles = spec.resolve(source.footprint)
     if not tiles:
         raise UsageError(f"{args.tile} selects no tile of the footprint of {source.name}")
@@ -73,7 +75,7 @@ def cmd_evaluate(args):
     from .models import load_classifier
 
     classifier = load_classifier(args.model)
-    source = _source(args.survey)
+    source = _source(args)
     images, labels, _ = source.labelled_sample(classifier.config.input_size)
     probabilities = classifier.predict(images)
     threshold = classifier.config.threshold if args.threshold is None else args.threshold
@@ -100,6 +102,21 @@ def cmd_score(args):
     rate = summary.galaxies / summary.seconds if summary.seconds else 0.0
     print(f"scored {summary.tiles} tiles ({summary.galaxies} galaxies, {rate:.0f} galaxies/s), "
           f"skipped {summary.skipped} finished -> {args.out}")
+
+
+def cmd_fetch(args):
+    from . import net
+    from .fetch import fetch_tiles
+
+    tiles, source = _tiles_and_source(args)
+    before = dict(net.stats)
+    summary = fetch_tiles(tiles, source, args.npix, progress=not args.quiet)
+    counts = {key: net.stats[key] - before.get(key, 0) for key in ("requests", "cached", "retried")}
+    print(f"fetched {summary.galaxies - summary.failed} of {summary.galaxies} cutouts in {summary.tiles} tiles "
+          f"({counts['requests']} requests, {counts['cached']} from cache, {counts['retried']} retried, "
+          f"{summary.failed} failed) in {summary.seconds:.1f} s")
+    if summary.failed:
+        raise RingskyError(f"{summary.failed} cutouts failed; rerun 'ringsky fetch' to retry them")
 
 
 def cmd_catalogue(args):
@@ -208,9 +225,21 @@ def build_parser():
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_evaluate)
 
+    def survey_options(p):
+        p.add_argument("--tile", required=True, help="nside=N, nside=N:PIX or nside=N:A-B,PIX,...")
+        p.add_argument("--survey", default="sim", help="sim, folder:PATH, legacy[:LAYER], sdss, or hips:ID|PATH|URL")
+        p.add_argument("--parents", help="galaxy list for online surveys: tractor, sdss or a table file "
+                       "(default: tractor; sdss for --survey sdss)")
+        p.add_argument("--format", choices=("fits", "jpeg"), help="cutout format (legacy: fits; sdss: jpeg)")
+        p.add_argument("--pixscale", type=float, help="fixed arcsec/pixel (default: scaled to galaxy size)")
+
+    p = command("fetch", "fill the cutout cache of HEALPix tiles ahead of scoring")
+    survey_options(p)
+    p.add_argument("--npix", type=int, default=64, help="cutout side in pixels (the model's input size)")
+    p.set_defaults(func=cmd_fetch)
+
     p = command("score", "score the galaxies of HEALPix tiles")
-    p.add_argument("--tile", required=True, help="nside=N, nside=N:PIX or nside=N:A-B,PIX,...")
-    p.add_argument("--survey", default="sim", help="sim or folder:PATH")
+    survey_options(p)
     p.add_argument("--model", help="model file (default: the shipped model)")
     p.add_argument("--out", required=True, help="folder of per-tile parquet results")
     p.add_argument("--force", action="store_true", help="rescore tiles already finished")

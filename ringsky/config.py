@@ -17,6 +17,25 @@ class Conf(_config.ConfigNamespace):
     sim_density = _config.ConfigItem(100.0, "Galaxies per square degree on the simulated sky, "
                                      "about a Galaxy-Zoo-like magnitude limit (r < 17.7).")
     sim_ring_fraction = _config.ConfigItem(0.1, "Fraction of ringed galaxies on the simulated sky.")
+    timeout_connect = _config.ConfigItem(10.0, "Seconds to wait for a survey service to accept a connection.")
+    timeout_read = _config.ConfigItem(60.0, "Seconds to wait for bytes from a survey service before retrying.")
+    retries = _config.ConfigItem(5, "Retries of one request after a connection error, timeout, 429 or 5xx.")
+    backoff = _config.ConfigItem(1.0, "Seconds before the first retry; doubles each time, with jitter.")
+    backoff_max = _config.ConfigItem(60.0, "Longest wait between retries, Retry-After included.")
+    connections_per_host = _config.ConfigItem(4, "Requests in flight at once to one host.")
+    requests_per_second = _config.ConfigItem(5.0, "Most requests started per second to one host.")
+    user_agent = _config.ConfigItem("ringsky (https://github.com/ringsky/ringsky)",
+                                    "User-Agent header sent to survey services.")
+    legacy_url = _config.ConfigItem("https://www.legacysurvey.org/viewer",
+                                    "Legacy Surveys viewer (cutout.fits, cutout.jpg).")
+    skyserver_url = _config.ConfigItem("https://skyserver.sdss.org/dr18/SkyServerWS",
+                                       "SDSS SkyServer web services (ImgCutout, SqlSearch).")
+    sdss_sas_url = _config.ConfigItem("https://data.sdss.org/sas/dr17/eboss/photoObj/frames",
+                                      "SDSS Science Archive Server folder of calibrated frames.")
+    hips2fits_url = _config.ConfigItem("https://alasky.cds.unistra.fr/hips-image-services/hips2fits",
+                                       "CDS hips2fits service.")
+    tap_url = _config.ConfigItem("https://datalab.noirlab.edu/tap",
+                                 "Astro Data Lab TAP service holding ls_dr10.tractor.")
 
 
 conf = Conf()

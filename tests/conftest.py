@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,11 @@ def require_tool(name):
     return path
 
 
-def run_cli(*args, check=True, timeout=600):
-    """Run the real ``ringsky`` command in a subprocess; return the CompletedProcess."""
+def run_cli(*args, check=True, timeout=600, env=None):
+    """Run the real ``ringsky`` command in a subprocess (``env`` adds variables); return the
+    CompletedProcess."""
     result = subprocess.run([sys.executable, "-m", "ringsky.cli", *map(str, args)], capture_output=True,
-                            text=True, timeout=timeout, cwd=REPO)
+                            text=True, timeout=timeout, cwd=REPO, env={**os.environ, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"ringsky {' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -72,3 +74,29 @@ def small_model(tmp_path_factory):
     config = ModelConfig(architecture="convnext_atto", input_size=32, threshold=0.5)
     save_classifier(build_network(config), config, path)
     return path.with_suffix(".json")
+
+
+FAST_NETWORK = {"backoff": 0.01, "backoff_max": 2.0, "timeout_connect": 1.0, "timeout_read": 0.4,
+                "retries": 8, "requests_per_second": 1000.0}
+"""Network settings for tests: quick back-off and a short read timeout, so stalls cost little."""
+
+
+@pytest.fixture
+def fast_network(tmp_path):
+    """Quick retries and a fresh cache for one test (in-process)."""
+    from ringsky.config import conf
+
+    with ExitStack() as stack:
+        for name, value in dict(FAST_NETWORK, cache_dir=str(tmp_path / "cache")).items():
+            stack.enter_context(conf.set_temp(name, value))
+        yield tmp_path / "cache"
+
+
+def config_home(tmp_path, **items):
+    """An XDG config home whose astropy/ringsky.cfg sets ``items`` (plus FAST_NETWORK): how a
+    user points ringsky at other services, and how subprocess tests reach the replay server."""
+    home = tmp_path / "xdg"
+    (home / "astropy").mkdir(parents=True, exist_ok=True)
+    lines = ["[config]"] + [f"{name} = {value}" for name, value in {**FAST_NETWORK, **items}.items()]
+    (home / "astropy" / "ringsky.cfg").write_text("\n".join(lines) + "\n")
+    return home

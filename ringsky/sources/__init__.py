@@ -20,9 +20,31 @@ class UnknownSourceError(RingskyError):
     """A ``--survey`` value that names no source."""
 
 
-def open_source(spec):
-    """The source named on the command line: ``sim`` or ``folder:PATH``."""
+SURVEYS = "'sim', 'folder:PATH', 'legacy[:LAYER]', 'sdss' or 'hips:ID|PATH|URL'"
+
+
+def open_source(spec, parents=None, image_format=None, pixscale=None):
+    """The source named on the command line. Online surveys take their galaxies from
+    ``parents`` (``tractor``, ``sdss`` or a table file; see :mod:`ringsky.parents`), their
+    cutout format (``fits`` or ``jpeg``) and a fixed ``pixscale`` in arcsec/px (else the
+    cutout follows the galaxy's size)."""
     name, _, argument = (spec or "").partition(":")
+    if name == "legacy":
+        from ..parents import open_parents
+        from .legacy import LegacySurvey
+
+        return LegacySurvey(open_parents(parents, "tractor"), layer=argument or "ls-dr10",
+                            image_format=image_format or "fits", pixscale=pixscale)
+    if name == "sdss" and not argument:
+        from ..parents import open_parents
+        from .sdss import Sdss
+
+        return Sdss(open_parents(parents, "sdss"), image_format=image_format or "jpeg", pixscale=pixscale)
+    if name == "hips" and argument:
+        from ..parents import open_parents
+        from .hips import HipsSource
+
+        return HipsSource(open_parents(parents, "tractor"), argument, pixscale=pixscale)
     if name == "sim" and not argument:
         from .simulated import SimulatedSky
 
@@ -31,4 +53,4 @@ def open_source(spec):
         from .folder import FolderSource
 
         return FolderSource(argument)
-    raise UnknownSourceError(f"unknown survey {spec!r}: expected 'sim' or 'folder:PATH'")
+    raise UnknownSourceError(f"unknown survey {spec!r}: expected {SURVEYS}")
