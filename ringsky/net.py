@@ -259,6 +259,9 @@ def _transient_from_library(error):
         return error
     if isinstance(error, DALQueryError):
         raise BadResponse(f"query refused: {str(error).splitlines()[0]}") from error
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    if isinstance(error, requests.HTTPError) and status is not None and status not in RETRY_STATUS:
+        raise BadResponse(f"HTTP {status}: {str(error).splitlines()[0]}") from error
     if isinstance(error, (OSError, DALAccessError)):
         first_line = str(error).splitlines()[0] if str(error) else ""
         return _Transient(f"{type(error).__name__}: {first_line}")

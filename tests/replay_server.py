@@ -3,7 +3,7 @@
 Routes (by the end of the path, so one server stands in for every service):
 ``cutout.fits`` / ``cutout.jpg`` (Legacy Surveys viewer; the recording is chosen by the
 request's ra/dec, so a galaxy always gets the same picture), ``ImgCutout/getjpeg`` (SkyServer),
-``SqlSearch`` (SkyServer SQL CSV), ``tap/sync`` (TAP VOTable), and ``/hips/...`` (files of
+``SqlSearch`` or ``x_results.aspx`` (SkyServer SQL CSV, as astroquery.sdss asks), ``tap/sync`` (TAP VOTable), and ``/hips/...`` (files of
 a local HiPS folder). A ``script`` of faults answers the first requests; after it, a fraction ``fault_rate`` gets one of: HTTP 500,
 HTTP 429 with Retry-After, a stall past the client's timeout, a truncated body, or an HTML
 error page with status 200.
@@ -63,7 +63,7 @@ def _recording(path, query):
         return RECORDED / f"legacy-cutout-{key}.{suffix}", "image/fits" if suffix == "fits" else "image/jpeg"
     if path.endswith("ImgCutout/getjpeg"):
         return RECORDED / "sdss-getjpeg.jpg", "image/jpeg"
-    if path.endswith("SqlSearch"):
+    if path.endswith(("SqlSearch", "x_results.aspx")):
         return RECORDED / "skyserver-sql.csv", "text/plain"
     if path.endswith("/sync"):
         return RECORDED / "tap-tractor.xml", "text/xml"
