@@ -108,7 +108,8 @@ def tiles_under(tiles, ra, dec, order):
 
 def test_hips2fits_per_galaxy_request():
     source = HipsSource(None, "CDS/P/DESI-Legacy-Surveys/DR10/color")
-    url, params = source.hips2fits_request({"ra": 150.0, "dec": 2.0, "size": 5.0}, 64)
+    row = Table({"id": ["g"], "ra": [150.0], "dec": [2.0], "size": [5.0]})[0]
+    url, params = source.hips2fits_request(row, 64)
     assert url.endswith("/hips2fits") and params["hips"] == "CDS/P/DESI-Legacy-Surveys/DR10/color"
     assert params["projection"] == "TAN" and params["width"] == "64" and params["format"] == "jpg"
     assert float(params["fov"]) == pytest.approx(17 * 5.0 / 3600, rel=1e-4)
