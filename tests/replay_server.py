@@ -2,13 +2,14 @@
 
 Routes (by the end of the path, so one server stands in for every service):
 ``cutout.fits`` / ``cutout.jpg`` (Legacy Surveys viewer; the recording is chosen by the
-request's ra/dec, so a galaxy always gets the same picture), ``ImgCutout/getjpeg`` (SkyServer),
+request's ra/dec, so a galaxy always gets the same picture), ``ImgCutout/getjpeg`` (SkyServer) and ``hips2fits`` (one recorded JPEG),
 ``SqlSearch`` or ``x_results.aspx`` (SkyServer SQL CSV, as astroquery.sdss asks), ``tap/sync`` (TAP VOTable), and ``/hips/...`` (files of
 a local HiPS folder). A ``script`` of faults answers the first requests; after it, a fraction ``fault_rate`` gets one of: HTTP 500,
 HTTP 429 with Retry-After, a stall past the client's timeout, a truncated body, or an HTML
 error page with status 200.
 """
 import random
+import sys
 import threading
 import time
 import zlib
@@ -34,6 +35,11 @@ class ReplayServer(ThreadingHTTPServer):
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.log = []
+
+    def handle_error(self, request, client_address):
+        """A client that gave up on a stalled answer closes its socket: not a server error."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
     @property
     def url(self):
@@ -61,7 +67,7 @@ def _recording(path, query):
         key = zlib.crc32(f"{query.get('ra', [''])[0]},{query.get('dec', [''])[0]}".encode()) % 4
         suffix = "fits" if path.endswith(".fits") else "jpg"
         return RECORDED / f"legacy-cutout-{key}.{suffix}", "image/fits" if suffix == "fits" else "image/jpeg"
-    if path.endswith("ImgCutout/getjpeg"):
+    if path.endswith(("ImgCutout/getjpeg", "hips2fits")):
         return RECORDED / "sdss-getjpeg.jpg", "image/jpeg"
     if path.endswith(("SqlSearch", "x_results.aspx")):
         return RECORDED / "skyserver-sql.csv", "text/plain"
