@@ -29,11 +29,11 @@ MIN_SIZE = 2.0
 """Smallest radius kept, arcsec: rings need a few resolution elements."""
 
 
-def _standard(table, id_column, size_column):
+def _standard(table, id_column, size_column, ra="ra", dec="dec"):
     out = Table()
     out["id"] = [str(value) for value in table[id_column]] if id_column else [str(i) for i in range(len(table))]
-    out["ra"] = np.asarray(table["ra"], dtype=float) * u.deg
-    out["dec"] = np.asarray(table["dec"], dtype=float) * u.deg
+    out["ra"] = np.asarray(table[ra], dtype=float) * u.deg
+    out["dec"] = np.asarray(table[dec], dtype=float) * u.deg
     size = np.asarray(table[size_column], dtype=float) if size_column else np.full(len(table), np.nan)
     out["size"] = size * u.arcsec
     return out
@@ -155,9 +155,7 @@ class TableParents:
         ra, dec = _column(table, ("ra",)), _column(table, ("dec",))
         if not (ra and dec):
             raise RingskyError(f"parent table {self.path} lacks ra/dec columns")
-        table.rename_columns([ra, dec], ["ra_in", "dec_in"])
-        table.rename_columns(["ra_in", "dec_in"], ["ra", "dec"])
-        self.table = _standard(table, _column(table, ID_COLUMNS), _column(table, SIZE_COLUMNS))
+        self.table = _standard(table, _column(table, ID_COLUMNS), _column(table, SIZE_COLUMNS), ra, dec)
 
     def footprint(self, nside):
         return np.unique(tile_index(self.table["ra"], self.table["dec"], nside))

@@ -18,7 +18,7 @@ from .survey import SurveySource
 NATIVE_PIXSCALE = 0.262
 """arcsec per pixel of the Legacy Surveys images."""
 MAX_SIZE = 512
-"""Largest cutout side in pixels the viewer serves (larger requests are refused)."""
+"""Largest cutout side in pixels ringsky asks the viewer for (larger cutouts are resized locally)."""
 
 
 def legacy_bands(header):

@@ -14,6 +14,7 @@ from astropy.io import fits
 from astropy.nddata import Cutout2D
 from astropy.table import Table
 from astropy.wcs import WCS
+from PIL import Image
 
 from .. import RingskyError
 from ..config import conf
@@ -55,7 +56,7 @@ def field_of(ra, dec):
 
 def cut_frame(content, ra, dec, npix, pixscale):
     """A ``npix`` x ``npix`` cutout at ``pixscale`` arcsec/px from one frame's FITS bytes,
-    resampled by block averaging from the native scale; NaN outside the frame."""
+    resampled bilinearly from the native scale; zero outside the frame."""
     with fits.open(io.BytesIO(fits_bytes(content))) as hdus:
         data, wcs = hdus[0].data.astype(np.float32), WCS(hdus[0].header)
     native = int(round(npix * pixscale / NATIVE_PIXSCALE))
@@ -65,8 +66,6 @@ def cut_frame(content, ra, dec, npix, pixscale):
 
 
 def resize_float(image, npix):
-    from PIL import Image
-
     return np.asarray(Image.fromarray(np.nan_to_num(image)).resize((npix, npix), Image.Resampling.BILINEAR))
 
 
