@@ -32,8 +32,6 @@ class Conf(_config.ConfigNamespace):
                                        "SDSS SkyServer web services (ImgCutout, SqlSearch).")
     sdss_sas_url = _config.ConfigItem("https://data.sdss.org/sas/dr17/eboss/photoObj/frames",
                                       "SDSS Science Archive Server folder of calibrated frames.")
-    hips2fits_url = _config.ConfigItem("https://alasky.cds.unistra.fr/hips-image-services/hips2fits",
-                                       "CDS hips2fits service.")
     tap_url = _config.ConfigItem("https://datalab.noirlab.edu/tap",
                                  "Astro Data Lab TAP service holding ls_dr10.tractor.")
 

@@ -16,6 +16,7 @@ import argparse
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from astropy.wcs import WCS
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from astroquery.hips2fits import hips2fits  # noqa: E402
 from replay_server import replay_server  # noqa: E402
 
 from ringsky import net  # noqa: E402
@@ -65,6 +67,16 @@ def scattered(wcs, npix, count, seed):
                   "size": rng.uniform(2.5, 9.0, count)})
 
 
+@contextmanager
+def hips2fits_server(url):
+    """Point astroquery's hips2fits at ``url`` (its ``server`` attribute) for a block."""
+    saved, hips2fits.server = hips2fits.server, url
+    try:
+        yield
+    finally:
+        hips2fits.server = saved
+
+
 def requests_for(action):
     before = net.stats["requests"]
     action()
@@ -77,7 +89,7 @@ def requests_per_galaxy(hips, wcs, npix, densities):
         for density in densities:
             galaxies = scattered(wcs, npix, max(1, int(density * area)), seed=density)
             with tempfile.TemporaryDirectory() as cache, conf.set_temp("cache_dir", cache), \
-                    conf.set_temp("hips2fits_url", f"{server.url}/hips2fits"):
+                    hips2fits_server(f"{server.url}/hips2fits"):
                 per_galaxy = requests_for(lambda: HipsSource(None, "CDS/P/DESI-Legacy-Surveys/DR10/color")
                                           .cutouts(galaxies, 64))
             source = HipsSource(None, f"{server.url}/hips")

@@ -132,10 +132,16 @@ class HipsSource(SurveySource):
         self.tiles = HipsTiles(hips) if (Path(hips).is_dir() or "://" in hips) else None
 
     def hips2fits_request(self, row, npix):
-        params = {"hips": self.hips, "ra": f"{float(row['ra']):.6f}", "dec": f"{float(row['dec']):.6f}",
-                  "fov": f"{self.field(row, npix) / 3600:.6f}", "width": str(npix), "height": str(npix),
-                  "projection": "TAN", "format": "jpg"}
-        return conf.hips2fits_url, params
+        """The request ``astroquery.hips2fits`` builds for this cutout, to its ``server``
+        (a CDS mirror); ringsky sends it through :mod:`ringsky.net` for retries and cache."""
+        from astropy.coordinates import Angle, Latitude, Longitude
+        from astroquery.hips2fits import hips2fits
+
+        payload = hips2fits.query(hips=self.hips, width=npix, height=npix, projection="TAN",
+                                  ra=Longitude(float(row["ra"]) * u.deg), dec=Latitude(float(row["dec"]) * u.deg),
+                                  fov=Angle(self.field(row, npix) / 3600 * u.deg), format="jpg",
+                                  get_query_payload=True)
+        return hips2fits.server, {key: str(value) for key, value in payload.items()}
 
     def cutout(self, row, npix):
         if self.tiles is None:

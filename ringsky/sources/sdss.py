@@ -12,14 +12,12 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.nddata import Cutout2D
-from astropy.table import Table
 from astropy.wcs import WCS
 from PIL import Image
 
-from .. import RingskyError
 from ..config import conf
 from ..imaging import grz_to_rgb, load_rgb
-from ..net import call_with_retries, fetch, fits_bytes
+from ..net import NotFound, call_with_retries, fetch, fits_bytes
 from ..parents import cached_table
 from .survey import SurveySource
 
@@ -46,11 +44,14 @@ def field_of(ra, dec):
     from astroquery.sdss import SDSS
 
     sql = nearest_field_sql(ra, dec)
-    table = cached_table("sdss-fields", sql, lambda: call_with_retries(
-        lambda: SDSS.query_sql(sql, data_release=18, cache=False) or Table(), "SDSS field lookup"))
-    if not len(table):
-        raise RingskyError(f"SDSS has no imaging at ra={ra:.5f} dec={dec:.5f}")
-    row = table[0]
+
+    def lookup():
+        table = call_with_retries(lambda: SDSS.query_sql(sql, data_release=18, cache=False), "SDSS field lookup")
+        if table is None or not len(table):
+            raise NotFound(f"SDSS has no imaging at ra={ra:.5f} dec={dec:.5f}")
+        return table
+
+    row = cached_table("sdss-fields", sql, lookup)[0]
     return int(row["run"]), int(row["rerun"]), int(row["camcol"]), int(row["field"])
 
 
