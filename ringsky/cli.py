@@ -133,6 +133,9 @@ def cmd_labels_buta(args):
     table, report = buta_table(args.source, args.hyperleda, args.gz2)
     write_table(table, args.out)
     sources = ", ".join(f"{n} from {s}" for s, n in report["position_from"].items())
+    if report["rows"] != report["expected"]:
+        print(f"WARNING: {report['rows']} of the {report['expected']} galaxies of Table 2 came back from {args.source}; "
+              f"{report['expected'] - report['rows']} are missing")
     print(f"Buta (2017) Table 2: {report['rows']} galaxies read ({report['has_ring']} with a ring or pseudo-ring, "
           f"{report['lens_only']} lens-only)\n"
           f"positions: {report['with_position']} ({sources}); {len(report['without_position'])} without")
@@ -144,19 +147,27 @@ def cmd_labels_buta(args):
     print(f"-> {args.out}")
 
 
+def _galaxy_zoo_source(value, name):
+    """A Galaxy Zoo option: "published" downloads the table ``name``, anything else is a file."""
+    return name if value == "published" else value
+
+
 def cmd_labels_crossmatch(args):
     import astropy.units as u
 
     from .catalogs.galaxyzoo import read_table
     from .labels import crossmatch_report
 
-    tables = {label: path for label, path in (("gz2", args.gz2), ("gzdecals", args.gzdecals)) if path}
+    tables = {label: _galaxy_zoo_source(value, label)
+              for label, value in (("gz2", args.gz2), ("gzdecals", args.gzdecals)) if value}
     if not tables:
         raise UsageError("give at least one of --gz2 and --gzdecals")
     report = crossmatch_report(read_table(args.buta), tables, args.out, args.radius * u.arcsec)
     for label in tables:
-        counts = ", ".join(f"{n} within {r.replace('arcsec', '')}\"" for r, n in report[label]["buta_matched_within"].items())
-        print(f"Buta x {label} ({report[label]['rows']} rows): {counts}")
+        found = report[label]
+        counts = ", ".join(f"{n} within {r.replace('arcsec', '')}\"" for r, n in found["buta_matched_within"].items())
+        print(f"Buta x {label}: {counts}; of its {found['rows']} rows, {found['rows_near_buta']} lie within "
+              f"{args.radius:g}\" of a Buta galaxy and {found['rows_over_5arcsec_from_buta']} farther than 5\" from all")
     print(f"matched tables, separations.png and crossmatch.json -> {args.out}")
 
 
@@ -254,15 +265,16 @@ def build_parser():
     labels = command("labels", "training labels from the literature")
     label_commands = labels.add_subparsers(dest="labels_command", required=True, parser_class=_Parser)
     p = label_commands.add_parser("buta", help="parse Buta (2017) Table 2 (LaTeX) with positions", parents=[common])
-    p.add_argument("--source", required=True, help="buta2017_table2.tex")
+    p.add_argument("--source", required=True, help="buta2017_table2.tex, or 'vizier' (J/MNRAS/471/4027)")
     p.add_argument("--hyperleda", help="HyperLEDA positions by PGC (default: buta2017_hyperleda.txt beside --source)")
     p.add_argument("--gz2", help="Galaxy Zoo 2 table with img_name, ra, dec (default: buta2017_gz2_matched.csv beside)")
     p.add_argument("--out", required=True, help="output table, .fits or .parquet")
     p.set_defaults(func=cmd_labels_buta)
     p = label_commands.add_parser("crossmatch", help="match Buta positions with Galaxy Zoo tables", parents=[common])
     p.add_argument("--buta", required=True, help="table written by 'ringsky labels buta'")
-    p.add_argument("--gz2", help="Galaxy Zoo 2 table (ra, dec)")
-    p.add_argument("--gzdecals", help="Galaxy Zoo DECaLS table (ra, dec or iauname)")
+    p.add_argument("--gz2", help="Galaxy Zoo 2 table (ra, dec), or 'published' to download Hart et al. (2016)")
+    p.add_argument("--gzdecals", help="Galaxy Zoo DECaLS table (ra, dec or iauname), or 'published' to "
+                   "download the DR5 volunteer votes (Walmsley et al. 2022)")
     p.add_argument("--radius", type=float, default=2.0, help="match radius in arcsec (default 2)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_labels_crossmatch)
@@ -270,9 +282,12 @@ def build_parser():
     p = label_commands.add_parser("build", help="training table: Buta rings + vetted Galaxy Zoo negatives, split",
                                   parents=[common])
     p.add_argument("--buta", required=True, help="table written by 'ringsky labels buta'")
-    p.add_argument("--zoo", required=True, help="Galaxy Zoo table with ra/dec (or iauname) and vote columns")
-    p.add_argument("--votes-column", required=True, help="number of votes behind the ring fraction")
-    p.add_argument("--ring-column", required=True, help="ring vote fraction")
+    p.add_argument("--zoo", required=True, help="gz2 or gzdecals (the published tables, downloaded once), "
+                   "or a Galaxy Zoo table file with ra/dec (or iauname) and vote columns")
+    p.add_argument("--votes-column", default="votes",
+                   help="volunteers behind the ring fraction (default: 'votes', which ringsky adds to gz2/gzdecals)")
+    p.add_argument("--ring-column", default="ring_fraction",
+                   help="ring vote fraction (default: 'ring_fraction', which ringsky adds to gz2/gzdecals)")
     p.add_argument("--min-votes", type=float, default=20)
     p.add_argument("--max-ring-fraction", type=float, default=0.05)
     p.add_argument("--positives", choices=("rings", "rings+pseudo"), default="rings+pseudo")

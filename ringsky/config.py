@@ -34,6 +34,12 @@ class Conf(_config.ConfigNamespace):
                                       "SDSS Science Archive Server folder of calibrated frames.")
     tap_url = _config.ConfigItem("https://datalab.noirlab.edu/tap",
                                  "Astro Data Lab TAP service holding ls_dr10.tractor.")
+    vizier_url = _config.ConfigItem("https://vizier.cds.unistra.fr/viz-bin/votable",
+                                    "VizieR VOTable service (Buta 2017 is J/MNRAS/471/4027).")
+    gz2_url = _config.ConfigItem("https://gz2hart.s3.amazonaws.com/gz2_hart16.csv.gz",
+                                 "Galaxy Zoo 2 main table (Hart et al. 2016), as linked from data.galaxyzoo.org.")
+    gzdecals_url = _config.ConfigItem("https://zenodo.org/records/4573248/files/gz_decals_volunteers_5.csv",
+                                      "Galaxy Zoo DECaLS DR5 volunteer votes (Walmsley et al. 2022, Zenodo 4573248).")
 
 
 conf = Conf()

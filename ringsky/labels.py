@@ -3,11 +3,12 @@ training table built from both."""
 import json
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 from astropy.table import Table, vstack
 
 from . import RingskyError
-from .catalogs.buta import load_buta, read_hyperleda
+from .catalogs.buta import EXPECTED_ROWS, VIZIER_CATALOG, load_buta, read_hyperleda
 from .catalogs.crossmatch import DEFAULT_RADIUS, REPORT_RADII, counts_within, match, nearest, plot_separations, skycoord
 from .catalogs.galaxyzoo import read_galaxy_zoo
 from .data import SPLITS, split_by_galaxy, split_by_tile
@@ -28,16 +29,21 @@ def write_table(table, path):
 
 
 def buta_table(source, hyperleda=None, gz2=None):
-    """Table 2 with CVRHS fields and positions, plus a report of what was recovered."""
-    source = Path(source)
-    if not source.is_file():
-        raise RingskyError(f"Buta table not found: {source}")
-    hyperleda = hyperleda or _sibling(source, "hyperleda")
-    gz2 = gz2 or _sibling(source, "gz2")
+    """Table 2 with CVRHS fields and positions, plus a report of what was recovered.
+
+    ``source`` is the LaTeX file (HyperLEDA and GZ2 position tables are taken from beside it
+    unless given) or "vizier"."""
+    if source != "vizier":
+        source = Path(source)
+        if not source.is_file():
+            raise RingskyError(f"Buta table not found: {source}")
+        hyperleda = hyperleda or _sibling(source, "hyperleda")
+        gz2 = gz2 or _sibling(source, "gz2")
     table = load_buta(source, read_hyperleda(hyperleda) if hyperleda else None,
                       read_galaxy_zoo(gz2) if gz2 else None)
-    table.meta.update({"SOURCE": source.name, "REFERENC": "Buta 2017, MNRAS 471, 4027, Table 2"})
-    report = {"rows": len(table), "has_ring": int(table["has_ring"].sum()),
+    table.meta.update({"SOURCE": f"VizieR {VIZIER_CATALOG}" if source == "vizier" else source.name,
+                       "REFERENC": "Buta 2017, MNRAS 471, 4027, Table 2"})
+    report = {"rows": len(table), "expected": EXPECTED_ROWS, "has_ring": int(table["has_ring"].sum()),
               "lens_only": int(table["lens_only"].sum()),
               "with_position": int((table["coord_source"] != "").sum()),
               "position_from": {s: int((table["coord_source"] == s).sum()) for s in ("jname", "hyperleda", "gz2")},
@@ -58,12 +64,19 @@ def _sibling(source, key):
 
 
 def crossmatch_report(buta, tables, out_dir, radius):
-    """Match Buta positions against Galaxy Zoo tables; counts, matched tables and a plot."""
+    """Match Buta positions against Galaxy Zoo tables ("gz2", "gzdecals" or files); counts both ways,
+    matched tables and a plot of the separations.
+
+    Buta -> Galaxy Zoo: how many Buta galaxies have a counterpart within 1", 2", 5".
+    Galaxy Zoo -> Buta: how many of the table's rows lie within ``radius`` of a Buta galaxy, and how
+    many farther than 5" from every one (here every Buta position counts, whatever its source); for
+    a table the seed joined by name, the latter are name joins the sky does not confirm.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report, separations = {"radius_arcsec": radius.value}, {}
-    for label, path in tables.items():
-        zoo = read_galaxy_zoo(path)
+    for label, source in tables.items():
+        zoo = read_galaxy_zoo(source)
         coords = skycoord(buta)
         if "coord_source" in buta.colnames:  # a position copied from this very table proves nothing
             circular = np.asarray(buta["coord_source"]).astype(str) == label
@@ -75,8 +88,11 @@ def crossmatch_report(buta, tables, out_dir, radius):
         matched[f"{label}_index"] = index
         matched[f"{label}_sep"] = separation
         write_table(matched, out_dir / f"buta_x_{label}.fits")
+        _, to_buta = nearest(skycoord(zoo), skycoord(buta))
         report[label] = {"rows": len(zoo), "buta_matched_within": counts_within(separation, REPORT_RADII),
-                         "matched_at_radius": int((index >= 0).sum())}
+                         "matched_at_radius": int((index >= 0).sum()),
+                         "rows_near_buta": int((to_buta <= radius).sum()),
+                         "rows_over_5arcsec_from_buta": int((to_buta > 5 * u.arcsec).sum())}
     plot_separations(separations, out_dir / "separations.png")
     with atomic_path(out_dir / "crossmatch.json") as temporary:
         temporary.write_text(json.dumps(report, indent=2) + "\n")

@@ -134,8 +134,8 @@ def looks_like_html(content, content_type=""):
     return "html" in (content_type or "").lower() or head.startswith((b"<!doctype html", b"<html"))
 
 
-def fits_bytes(content):
-    """FITS bytes, decompressed when the service sent them bzip2- or gzip-compressed (SDSS frames)."""
+def decompressed(content):
+    """The bytes, decompressed when they came bzip2- or gzip-compressed (SDSS frames, Galaxy Zoo CSVs)."""
     if content[:3] == b"BZh":
         return bz2.decompress(content)
     if content[:2] == b"\x1f\x8b":
@@ -146,7 +146,7 @@ def fits_bytes(content):
 def _check_fits(content):
     from astropy.io import fits
 
-    content = fits_bytes(content)
+    content = decompressed(content)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AstropyWarning)  # truncation is checked below, exactly
@@ -175,7 +175,18 @@ def _check_text(content):
     content.decode("utf-8")
 
 
-VALIDATORS = {"fits": _check_fits, "image": _check_image, "votable": _check_votable, "text": _check_text}
+def _check_csv(content):
+    """A whole CSV file (gzip allowed): a header with columns, and a last line that ends."""
+    text = decompressed(content)
+    header = text[:text.find(b"\n")].decode("utf-8")
+    if header.count(",") < 1:
+        raise ValueError("no CSV header line")
+    if not text.endswith(b"\n"):
+        raise ValueError("truncated: the last line does not end")
+
+
+VALIDATORS = {"fits": _check_fits, "image": _check_image, "votable": _check_votable, "text": _check_text,
+              "csv": _check_csv}
 """What a response must decode as; anything else is retried and never cached."""
 
 
@@ -191,22 +202,27 @@ def validate(content, expect, content_type=""):
         raise ValueError(f"not a valid {expect}: {error}") from error
 
 
-def request_key(url, params):
-    """A stable name for a GET request: its URL with sorted, encoded parameters."""
+def request_key(url, params, data=None):
+    """A stable name for a request: its URL with sorted, encoded parameters, and any POST body."""
     query = urlencode(sorted((params or {}).items()))
-    return f"{url}?{query}" if query else url
+    key = f"{url}?{query}" if query else url
+    return key if data is None else f"{key} POST {data}"
 
 
-def cache_path(url, params, expect):
-    key = request_key(url, params)
+def cache_path(url, params, expect, data=None):
+    key = request_key(url, params, data)
     digest = hashlib.sha256(key.encode()).hexdigest()
     host = urlsplit(url).netloc.replace(":", "_") or "local"
     return cache_dir() / "http" / host / digest[:2] / f"{digest}.{expect}"
 
 
-def _attempt(url, params, expect):
+def _attempt(url, params, expect, data=None):
     try:
-        response = _http().get(url, params=params, timeout=(conf.timeout_connect, conf.timeout_read))
+        timeout = (conf.timeout_connect, conf.timeout_read)
+        if data is None:
+            response = _http().get(url, params=params, timeout=timeout)
+        else:
+            response = _http().post(url, params=params, data=data, timeout=timeout)
         content = response.content
     except requests.RequestException as error:
         raise _Transient(f"{type(error).__name__}: {error}") from error
@@ -224,10 +240,11 @@ def _attempt(url, params, expect):
     return content
 
 
-def fetch(url, params=None, *, expect, cache=True):
-    """The body of ``GET url?params`` that decodes as ``expect`` ("fits", "image", "votable",
-    "text"), from the cache when it holds it. Raises ServiceUnavailable or BadResponse."""
-    path = cache_path(url, params, expect)
+def fetch(url, params=None, *, expect, data=None, cache=True):
+    """The body of ``GET url?params`` (``POST`` when given ``data``) that decodes as ``expect``
+    ("fits", "image", "votable", "text", "csv"), from the cache when it holds it.
+    Raises ServiceUnavailable or BadResponse."""
+    path = cache_path(url, params, expect, data)
     if cache and path.exists():
         content = path.read_bytes()
         try:
@@ -236,7 +253,7 @@ def fetch(url, params=None, *, expect, cache=True):
             return content
         except ValueError:
             path.unlink(missing_ok=True)
-    content = call_with_retries(lambda: _limited_attempt(url, params, expect), request_key(url, params))
+    content = call_with_retries(lambda: _limited_attempt(url, params, expect, data), request_key(url, params))
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as temporary:
@@ -244,10 +261,10 @@ def fetch(url, params=None, *, expect, cache=True):
     return content
 
 
-def _limited_attempt(url, params, expect):
+def _limited_attempt(url, params, expect, data=None):
     with _host_limit(urlsplit(url).netloc).slot():
         _count("requests")
-        return _attempt(url, params, expect)
+        return _attempt(url, params, expect, data)
 
 
 def _transient_from_library(error):

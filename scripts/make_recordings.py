@@ -9,10 +9,18 @@ services, so they are built to each service's documented format from simulated g
 - ``tap-tractor.xml``: an Astro Data Lab TAP sync answer (VOTable 1.4, RESOURCE type
   "results", INFO QUERY_STATUS OK) to ringsky's ``ls_dr10.tractor`` ADQL for tile nside32-ipix06812;
 - ``skyserver-sql.csv``: a SkyServer ``SqlSearch`` answer with ``format=csv`` (a ``#Table1``
-  line, then a CSV header and rows), to ringsky's ``Galaxy`` query for the same tile.
+  line, then a CSV header and rows), to ringsky's ``Galaxy`` query for the same tile;
+- ``vizier-buta2017.xml``: a VizieR ``viz-bin/votable`` answer for J/MNRAS/471/4027 holding the
+  first 30 rows of Table 2, taken from ``../shared/data/catalogues/buta2017_table2.tex`` (needed
+  to run this script), types written without LaTeX as VizieR writes text (``R_1_'``, ``SAB_a_``);
+- ``gz2-hart16-sample.csv.gz`` and ``gzdecals-volunteers5-sample.csv``: 40 rows in the published
+  columns of the Galaxy Zoo 2 (Hart et al. 2016) and GZ DECaLS DR5 volunteer tables, 10 of them
+  at the positions of those Buta galaxies, with invented votes.
 
 Run: .venv/bin/python scripts/make_recordings.py
 """
+import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +28,15 @@ from astropy.io import fits
 from astropy.io.votable.tree import Field, Info, Resource, TableElement, VOTableFile
 from PIL import Image
 
+from ringsky.catalogs.buta import position_from_name, read_table2_latex
 from ringsky.imaging import grz_to_rgb
 from ringsky.simulate import PIXSCALE, draw_galaxy, galaxy_radius, render
 from ringsky.sources.simulated import SimulatedSky
 from ringsky.tiles import Tile
 
-OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "recorded"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "tests" / "data" / "recorded"
+BUTA_TEX = ROOT.parent / "shared" / "data" / "catalogues" / "buta2017_table2.tex"
 SIZE = 64
 TILE = Tile(32, 6812)
 ROWS = 24
@@ -98,6 +109,73 @@ def main():
         lines.append(f"{1237648720693755000 + i * 131},{row['ra']:.7f},{row['dec']:.7f},"
                      f"{row['mag_r'] + 0.1:.5f},{shape_r[i] * 1.6:.4f}")
     (OUT / "skyserver-sql.csv").write_text("\n".join(lines) + "\n")
+    buta_rows = vizier_buta()
+    galaxy_zoo_samples(buta_rows)
+
+
+def vizier_text(latex):
+    """A LaTeX type string as VizieR writes text: subscripts ``_x_``, superscripts ``^x^``, primes ``'``,
+    no underlines."""
+    text = re.sub(r"\$?\\underline\{\\rm\s*([^}]*)\}\$?", r"\1", latex)
+    text = re.sub(r"\$_\{?([^$}^]*)\}?(\^\{?\\prime\}?)?\$", lambda m: f"_{m[1]}_" + ("'" if m[2] else ""), text)
+    text = re.sub(r"\$\^\{?([^$}]*)\}?\$", lambda m: "'" if m[1] == "\\prime" else f"^{m[1]}^", text)
+    return text.replace("$", "")
+
+
+def vizier_buta(n=30):
+    rows = read_table2_latex(BUTA_TEX)[:n]
+    votable = VOTableFile(version="1.4")
+    resource = Resource(name="J/MNRAS/471/4027", ID="yCat_J_MNRAS_471_4027")
+    votable.resources.append(resource)
+    resource.infos.append(Info(name="QUERY_STATUS", value="OK"))
+    table = TableElement(votable, name="J/MNRAS/471/4027/table2", ID="J_MNRAS_471_4027_table2")
+    resource.tables.append(table)
+    table.fields.extend([
+        Field(votable, name="Name", datatype="char", arraysize="24", ucd="meta.id;meta.main"),
+        Field(votable, name="PGC", datatype="int", ucd="meta.id"),
+        Field(votable, name="GZ2", datatype="int", ucd="meta.id"),
+        Field(votable, name="z", datatype="float", ucd="src.redshift"),
+        Field(votable, name="T", datatype="float", ucd="src.morph.type"),
+        Field(votable, name="Type", datatype="char", arraysize="40", ucd="src.morph.type"),
+        Field(votable, name="Notes", datatype="char", arraysize="*"),
+    ])
+    table.create_arrays(len(rows))
+    for i, row in enumerate(rows):
+        table.array[i] = (row["name"], np.ma.filled(row["pgc"], 0), np.ma.filled(row["gz2_image"], 0),
+                          np.ma.filled(row["z"], np.nan), np.ma.filled(row["t_stage"], np.nan),
+                          vizier_text(row["cvrhs_published"]), row["notes"])
+        table.array.mask[i] = (False, row["pgc"] is np.ma.masked, row["gz2_image"] is np.ma.masked,
+                               False, False, False, False)
+    votable.to_xml(str(OUT / "vizier-buta2017.xml"))
+    return rows
+
+
+def galaxy_zoo_samples(buta_rows, n=40):
+    rng = np.random.default_rng(4027)
+    known = [p for p in (position_from_name(name) for name in buta_rows["name"]) if p][:10]
+    ra = np.concatenate([[p[0] + 0.3 / 3600 for p in known], rng.uniform(120, 240, n - len(known))])
+    dec = np.concatenate([[p[1] for p in known], rng.uniform(0, 55, n - len(known))])
+    classifications = rng.integers(10, 70, n)
+    ring = np.minimum(rng.binomial(classifications, 0.04), classifications)
+    odd = np.maximum(ring, rng.binomial(classifications, 0.2))
+    lines = ["dr7objid,ra,dec,sample,gz2_class,total_classifications,total_votes,t06_odd_a14_yes_count,"
+             "t06_odd_a14_yes_fraction,t08_odd_feature_a19_ring_count,t08_odd_feature_a19_ring_fraction"]
+    for i in range(n):
+        lines.append(f"{587722981736120000 + i * 977},{ra[i]:.6f},{dec[i]:.6f},original,Sc,{classifications[i]},"
+                     f"{classifications[i] * 6},{odd[i]},{odd[i] / classifications[i]:.3f},{ring[i]},"
+                     f"{ring[i] / max(odd[i], 1):.3f}")
+    (OUT / "gz2-hart16-sample.csv.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+    lines = ["iauname,ra,dec,smooth-or-featured_total-votes,smooth-or-featured_smooth,"
+             "smooth-or-featured_smooth_fraction,rare-features_total-votes,rare-features_ring,rare-features_ring_fraction"]
+    for i in range(n):
+        hours = ra[i] / 15
+        name = (f"J{int(hours):02d}{int(hours * 60 % 60):02d}{hours * 3600 % 60:05.2f}"
+                f"+{int(dec[i]):02d}{int(dec[i] * 60 % 60):02d}{dec[i] * 3600 % 60:04.1f}")
+        smooth = classifications[i] // 3
+        lines.append(f"{name},{ra[i]:.6f},{dec[i]:.6f},{classifications[i]},{smooth},"
+                     f"{smooth / classifications[i]:.3f},{classifications[i]},{ring[i]},"
+                     f"{ring[i] / classifications[i]:.3f}")
+    (OUT / "gzdecals-volunteers5-sample.csv").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

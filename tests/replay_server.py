@@ -3,8 +3,9 @@
 Routes (by the end of the path, so one server stands in for every service):
 ``cutout.fits`` / ``cutout.jpg`` (Legacy Surveys viewer; the recording is chosen by the
 request's ra/dec, so a galaxy always gets the same picture), ``ImgCutout/getjpeg`` (SkyServer) and ``hips2fits`` (one recorded JPEG),
-``SqlSearch`` or ``x_results.aspx`` (SkyServer SQL CSV, as astroquery.sdss asks), ``tap/sync`` (TAP VOTable), and ``/hips/...`` (files of
-a local HiPS folder). A ``script`` of faults answers the first requests; after it, a fraction ``fault_rate`` gets one of: HTTP 500,
+``SqlSearch`` or ``x_results.aspx`` (SkyServer SQL CSV, as astroquery.sdss asks), ``tap/sync`` (TAP VOTable),
+``viz-bin/votable`` (VizieR, Buta 2017), ``gz2_hart16.csv.gz`` and ``gz_decals_volunteers_5.csv`` (Galaxy Zoo
+tables), and ``/hips/...`` (files of a local HiPS folder). A ``script`` of faults answers the first requests; after it, a fraction ``fault_rate`` gets one of: HTTP 500,
 HTTP 429 with Retry-After, a stall past the client's timeout, a truncated body, or an HTML
 error page with status 200.
 """
@@ -35,6 +36,7 @@ class ReplayServer(ThreadingHTTPServer):
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.log = []
+        self.posted = []
 
     def handle_error(self, request, client_address):
         """A client that gave up on a stalled answer closes its socket: not a server error."""
@@ -73,6 +75,12 @@ def _recording(path, query):
         return RECORDED / "skyserver-sql.csv", "text/plain"
     if path.endswith("/sync"):
         return RECORDED / "tap-tractor.xml", "text/xml"
+    if path.endswith("viz-bin/votable"):
+        return RECORDED / "vizier-buta2017.xml", "application/x-votable+xml"
+    if path.endswith("gz2_hart16.csv.gz"):
+        return RECORDED / "gz2-hart16-sample.csv.gz", "application/gzip"
+    if path.endswith("gz_decals_volunteers_5.csv"):
+        return RECORDED / "gzdecals-volunteers5-sample.csv", "text/csv"
     return None, None
 
 
@@ -128,7 +136,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer()
 
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with self.server._lock:
+            self.server.posted.append(body.decode("utf-8", "replace"))
         self._answer()
 
 

@@ -3,7 +3,6 @@ import json
 import re
 
 import numpy as np
-import pytest
 from conftest import REAL_RINGS, needs_real_rings, run_cli
 
 from ringsky.sources.simulated import SimulatedSky

@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from ringsky.catalogs.buta import EXPECTED_ROWS, add_cvrhs_fields, read_table2_vizier
+from ringsky.catalogs.galaxyzoo import read_galaxy_zoo
 from ringsky.parents import SdssParents, TractorParents
 from ringsky.sources.hips import HipsSource
 from ringsky.sources.legacy import LegacySurvey
@@ -39,3 +41,18 @@ def test_tractor_and_sdss_parent_lists():
     sdss = SdssParents().galaxies(TILE)
     assert len(tractor) > 50 and len(sdss) > 50
     assert np.all(TILE.owns(tractor["ra"], tractor["dec"]))
+
+
+def test_buta_table2_from_vizier():
+    """Also checks our reading of VizieR's column names and type notation (see tests/data/README.md)."""
+    table = add_cvrhs_fields(read_table2_vizier())
+    assert len(table) == EXPECTED_ROWS
+    assert table["has_ring"].sum() > 0.95 * len(table)
+    assert (table["pgc"].count(), table["gz2_image"].count()) > (3500, 3500)
+
+
+@pytest.mark.parametrize("name, rows", [("gz2", 239_000), ("gzdecals", 100_000)])
+def test_galaxy_zoo_published_tables(name, rows):
+    table = read_galaxy_zoo(name)
+    assert len(table) > rows and table.meta["GZSCHEMA"] == name
+    assert np.nanmedian(table["votes"]) >= 20 and 0 < np.nanmean(table["ring_fraction"]) < 0.2

@@ -1,5 +1,6 @@
 """Buta (2017, MNRAS 471, 4027) "Galactic Rings Revisited I", Table 2: 3962 ringed galaxies
-from Galaxy Zoo 2 with CVRHS types, read from the LaTeX source of the table.
+from Galaxy Zoo 2 with CVRHS types, read from the LaTeX source of the table or from VizieR
+(J/MNRAS/471/4027).
 
 The LaTeX table repeats its header on every page, opens each hour of RA with a section row,
 continues long notes on rows of ditto marks (``"``) and occasionally on a bare wrapped line;
@@ -7,6 +8,7 @@ all of that is folded back into one row per galaxy. Positions come from the J-na
 the name is a 2MASX (``J07242070+4209004``) or SDSS (``J074118.53+341347.6``) designation,
 else from HyperLEDA by PGC number, else from the Galaxy Zoo 2 table by GZ2 image id.
 """
+import io
 import re
 
 import astropy.units as u
@@ -15,9 +17,16 @@ from astropy.coordinates import SkyCoord
 from astropy.table import MaskedColumn, Table
 
 from .. import RingskyError
+from ..config import conf
+from ..net import fetch
 from .cvrhs import parse_cvrhs, plain_type
 
 EXPECTED_ROWS = 3962
+VIZIER_CATALOG = "J/MNRAS/471/4027"
+_VIZIER_COLUMNS = {"name": ("Name", "2MASX", "SDSS", "ID"), "pgc": ("PGC",),
+                   "gz2_image": ("GZ2", "GZ2ID", "GZ2Id", "Image", "ImgId"), "z": ("z",), "t_stage": ("T",),
+                   "cvrhs": ("CVRHS", "Type", "MType", "Morph"), "notes": ("Notes", "Note", "Rem", "Com", "Comm")}
+"""ringsky column -> the names VizieR may give it, tried in order, case-insensitively."""
 _HEADER_NAMES = {"2MASX/SDSS", "Other name", "Other", "1"}
 _TWOMASX = re.compile(r"^J(\d{2})(\d{2})(\d{2})(\d{2})([+-])(\d{2})(\d{2})(\d{2})(\d)$")
 _SDSS = re.compile(r"^J(\d{2})(\d{2})(\d{2}\.\d+)([+-])(\d{2})(\d{2})(\d{2}\.\d+)$")
@@ -33,7 +42,8 @@ def _number(text):
 
 
 def read_table2_latex(path):
-    """One row per galaxy: name, pgc, gz2_image, z, t_stage, cvrhs (plain), cvrhs_latex, notes."""
+    """One row per galaxy: name, pgc, gz2_image, z, t_stage, cvrhs (plain), cvrhs_published (LaTeX),
+    notes, and where it sits in the file (ra_hour, line)."""
     rows, section = [], None
     for number, line in enumerate(open(path, encoding="utf-8"), start=1):
         text = line.strip()
@@ -52,17 +62,70 @@ def read_table2_latex(path):
             name, pgc, image, z, t_stage, cvrhs, notes = cells
             rows.append({"name": name, "pgc": int(pgc) if pgc.isdigit() else -1,
                          "gz2_image": int(image) if image.isdigit() else -1,
-                         "z": _number(z), "t_stage": _number(t_stage.replace("$-$", "-")), "cvrhs_latex": cvrhs,
+                         "z": _number(z), "t_stage": _number(t_stage.replace("$-$", "-")), "cvrhs_published": cvrhs,
                          "cvrhs": plain_type(cvrhs), "notes": notes, "ra_hour": section, "line": number})
         else:
             raise RingskyError(f"{path}:{number}: cannot read this row of Table 2: {text[:60]!r}")
-    table = Table(rows=rows)
+    return _with_blanks_masked(Table(rows=rows))
+
+
+def _with_blanks_masked(table):
+    """Blank ids (-1) and numbers (NaN) become masked; notes get single spaces."""
     table["notes"] = [re.sub(r"\s+", " ", n).strip() for n in table["notes"]]
     table["pgc"] = MaskedColumn(table["pgc"], mask=table["pgc"] < 0)
     table["gz2_image"] = MaskedColumn(table["gz2_image"], mask=table["gz2_image"] < 0)
     for column in ("z", "t_stage"):
         table[column] = MaskedColumn(table[column], mask=np.isnan(table[column]))
     return table
+
+
+def vizier_type(text):
+    """A type as VizieR writes it -> ringsky's plain form (``R_1_'`` -> ``R1'``, ``SAB_a_`` -> ``SAB_a``,
+    ``0^+^`` -> ``0+``)."""
+    text = plain_type(text) if "$" in text or "\\" in text else text
+    text = re.sub(r"\^([^^]*)\^?", r"\1", text)
+    return re.sub(r"_\{?([0-9]+|[a-z])\}?_?", lambda m: m[1] if m[1].isdigit() else "_" + m[1], text).strip()
+
+
+def vizier_payload(catalog=VIZIER_CATALOG):
+    """The request body astroquery.vizier builds for every row and column of ``catalog``."""
+    from astroquery.vizier import Vizier
+
+    return Vizier(columns=["**"], row_limit=-1).get_catalogs(catalog, get_query_payload=True)
+
+
+def _vizier_column(table, key):
+    by_lower = {name.lower(): name for name in table.colnames}
+    for candidate in _VIZIER_COLUMNS[key]:
+        if candidate.lower() in by_lower:
+            return table[by_lower[candidate.lower()]]
+    return None
+
+
+def read_table2_vizier(catalog=VIZIER_CATALOG):
+    """Table 2 from VizieR through the HTTP layer (cached, retried): same columns as the LaTeX reader,
+    with the type as VizieR writes it in ``cvrhs_published``."""
+    from astropy.io.votable import parse
+
+    content = fetch(conf.vizier_url, data=vizier_payload(catalog), expect="votable")
+    tables = list(parse(io.BytesIO(content)).iter_tables())
+    named = [t for t in tables if str(t.name).endswith("table2")] or tables
+    votable = max(named, key=lambda t: len(t.array)).to_table(use_names_over_ids=True)
+    columns = {key: _vizier_column(votable, key) for key in _VIZIER_COLUMNS}
+    if columns["name"] is None or columns["cvrhs"] is None:
+        raise RingskyError(f"VizieR {catalog}: no name or type column among {votable.colnames}")
+
+    def values(key, blank):
+        column = columns[key]
+        return np.full(len(votable), blank) if column is None else np.ma.filled(np.ma.asarray(column), blank)
+
+    published = [str(t).strip() for t in values("cvrhs", "")]
+    table = Table({"name": [str(n).strip() for n in values("name", "")],
+                   "pgc": values("pgc", -1).astype(int), "gz2_image": values("gz2_image", -1).astype(np.int64),
+                   "z": values("z", np.nan).astype(float), "t_stage": values("t_stage", np.nan).astype(float),
+                   "cvrhs_published": published, "cvrhs": [vizier_type(t) for t in published],
+                   "notes": [str(n) for n in values("notes", "")]})
+    return _with_blanks_masked(table)
 
 
 def add_cvrhs_fields(table):
@@ -128,8 +191,12 @@ def add_positions(table, hyperleda=None, gz2=None):
 
 
 def load_buta(path, hyperleda=None, gz2=None):
-    """Table 2 with CVRHS fields and positions; checks that all 3962 galaxies were read."""
-    table = add_cvrhs_fields(read_table2_latex(path))
-    if len(table) != EXPECTED_ROWS:
-        raise RingskyError(f"{path}: read {len(table)} galaxies, expected {EXPECTED_ROWS}")
-    return add_positions(table, hyperleda, gz2)
+    """Table 2 with CVRHS fields and positions, from the LaTeX file at ``path`` (which must give all
+    3962 galaxies: a shortfall there is a parser bug) or from VizieR when ``path`` is "vizier"."""
+    if str(path) == "vizier":
+        table = read_table2_vizier()
+    else:
+        table = read_table2_latex(path)
+        if len(table) != EXPECTED_ROWS:
+            raise RingskyError(f"{path}: read {len(table)} galaxies, expected {EXPECTED_ROWS}")
+    return add_positions(add_cvrhs_fields(table), hyperleda, gz2)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from ..config import conf
 from ..imaging import grz_to_rgb, load_rgb
-from ..net import NotFound, call_with_retries, fetch, fits_bytes
+from ..net import NotFound, call_with_retries, fetch, decompressed
 from ..parents import cached_table
 from .survey import SurveySource
 
@@ -58,7 +58,7 @@ def field_of(ra, dec):
 def cut_frame(content, ra, dec, npix, pixscale):
     """A ``npix`` x ``npix`` cutout at ``pixscale`` arcsec/px from one frame's FITS bytes,
     resampled bilinearly from the native scale; zero outside the frame."""
-    with fits.open(io.BytesIO(fits_bytes(content))) as hdus:
+    with fits.open(io.BytesIO(decompressed(content))) as hdus:
         data, wcs = hdus[0].data.astype(np.float32), WCS(hdus[0].header)
     native = int(round(npix * pixscale / NATIVE_PIXSCALE))
     cut = Cutout2D(data, SkyCoord(ra * u.deg, dec * u.deg), (native, native), wcs=wcs,
