@@ -183,6 +183,8 @@ def cmd_labels_build(args):
                                  args.ring_column, args.min_votes, args.max_ring_fraction, args.positives,
                                  args.ratio, args.split, args.nside, args.radius * u.arcsec, args.seed)
     write_table(table, args.out)
+    if not (table["label"] == 0).any():
+        print(f"WARNING: no galaxy of {args.zoo} passed the vote cuts away from Buta galaxies: no negatives")
     print(f"training table: {len(table)} galaxies ({int(table['label'].sum())} rings), "
           f"{table.meta['DUPLICAT']} duplicates dropped, split by {args.split}\n"
           f"{json.dumps(split_counts(table))}\n-> {args.out}")

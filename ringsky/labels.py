@@ -144,9 +144,10 @@ def build_training_table(buta, zoo, votes_column, ring_column, min_votes=20, max
     vetted = (votes >= min_votes) & (ring_fraction <= max_ring_fraction) & (to_buta > radius)
     candidates = zoo[vetted]
     ids = candidates["iauname"] if "iauname" in candidates.colnames else np.flatnonzero(vetted)
-    negative = Table({"id": [f"GZ:{i}" for i in ids], "ra": np.asarray(candidates["ra"], dtype=float),
-                      "dec": np.asarray(candidates["dec"], dtype=float), "label": np.zeros(len(candidates), dtype=int),
-                      "origin": ["galaxyzoo"] * len(candidates), "cvrhs": [""] * len(candidates)})
+    negative = Table({"id": np.array([f"GZ:{i}" for i in ids], dtype=str),
+                      "ra": np.asarray(candidates["ra"], dtype=float), "dec": np.asarray(candidates["dec"], dtype=float),
+                      "label": np.zeros(len(candidates), dtype=int), "origin": np.full(len(candidates), "galaxyzoo"),
+                      "cvrhs": np.full(len(candidates), "")})
     if ratio is not None and len(negative) > ratio * len(positive):
         keep = np.random.default_rng(seed).choice(len(negative), int(ratio * len(positive)), replace=False)
         negative = negative[np.sort(keep)]

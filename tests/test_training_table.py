@@ -62,6 +62,12 @@ def test_negatives_are_vetted_and_never_buta_galaxies(inputs):
     assert_no_leaks(table)
 
 
+def test_a_table_of_buta_galaxies_only_gives_no_negatives(inputs):
+    buta, zoo, _ = inputs
+    table = build_training_table(buta, zoo[:60], "votes", "ring_fraction")
+    assert (table["label"] == 0).sum() == 0 and (table["label"] == 1).sum() > 0
+
+
 def test_closed_rings_only_and_the_seeds_balance(inputs):
     buta, zoo, _ = inputs
     table = build_training_table(buta, zoo, "votes", "ring_fraction", positives="rings", ratio=0.5)
