@@ -96,12 +96,35 @@ def cmd_score(args):
     from .score import score_tiles
 
     tiles, source = _tiles_and_source(args)
-    classifier = load_classifier(args.model)
-    summary = score_tiles(tiles, source, classifier, args.out, force=args.force,
-                          batch_size=args.batch_size, progress=not args.quiet)
+    if args.scheduler == "none":
+        summary = score_tiles(tiles, source, load_classifier(args.model), args.out, force=args.force,
+                              batch_size=args.batch_size, progress=not args.quiet)
+        where = "in this process"
+    else:
+        summary, where = _score_on_dask(args, tiles)
     rate = summary.galaxies / summary.seconds if summary.seconds else 0.0
-    print(f"scored {summary.tiles} tiles ({summary.galaxies} galaxies, {rate:.0f} galaxies/s), "
+    print(f"scored {summary.tiles} tiles ({summary.galaxies} galaxies, {rate:.0f} galaxies/s) {where}, "
           f"skipped {summary.skipped} finished -> {args.out}")
+
+
+def _score_on_dask(args, tiles):
+    from .cluster import ScoreJob, connect, local_torch_threads, score_tiles_on
+    from .config import cache_dir
+    from .models import load_classifier
+
+    load_classifier(args.model)  # a missing or damaged model is one line here, not a failure per task
+    local = args.scheduler == "local"
+    job = ScoreJob(out_dir=str(Path(args.out).resolve()), survey=args.survey, parents=args.parents,
+                   image_format=args.format, pixscale=args.pixscale,
+                   model=str(Path(args.model).resolve()) if args.model else None, batch_size=args.batch_size,
+                   cache_dir=str(cache_dir().resolve()),
+                   torch_threads=local_torch_threads(args.workers) if local else None)
+    with connect(args.scheduler, args.workers) as client:
+        workers = len(client.scheduler_info()["workers"])
+        summary = score_tiles_on(client, tiles, job, force=args.force, progress=not args.quiet)
+        if local:
+            client.cluster.close()
+    return summary, f"on {workers} Dask workers ({'LocalCluster' if local else args.scheduler})"
 
 
 def cmd_fetch(args):
@@ -257,6 +280,10 @@ def build_parser():
     p.add_argument("--out", required=True, help="folder of per-tile parquet results")
     p.add_argument("--force", action="store_true", help="rescore tiles already finished")
     p.add_argument("--batch-size", type=int, default=conf.batch_size)
+    p.add_argument("--scheduler", default="local",
+                   help="local (a Dask LocalCluster on this machine, the default), tcp://HOST:PORT (a running "
+                   "Dask scheduler), or none (score in this process)")
+    p.add_argument("--workers", type=int, default=conf.workers, help="worker processes for --scheduler local")
     p.set_defaults(func=cmd_score)
 
     p = command("catalogue", "merge tile results into FITS + VOTable + MOC")

@@ -46,8 +46,15 @@ def load_rgb(path, npix):
 
 
 def to_model_input(images, channels=3, mean=0.5, std=0.25):
-    """uint8 (N, H, W, 3) -> float32 (N, C, H, W), C = 3 (RGB) or 1 (mean of RGB)."""
-    x = np.asarray(images, dtype=np.float32) / 255.0
+    """uint8 (N, H, W, 3) -> float32 (N, C, H, W), C = 3 (RGB) or 1 (mean of RGB), normalised as
+    (x / 255 - mean) / std. The result is a view in channels-last memory order, the layout the
+    classifier runs in, so no copy is made to reorder it."""
+    images = np.asarray(images, dtype=np.uint8)
     if channels == 1:
-        x = x.mean(axis=-1, keepdims=True)
-    return np.ascontiguousarray(np.moveaxis((x - mean) / std, -1, 1))
+        x = images.sum(axis=-1, dtype=np.float32, keepdims=True)
+        x *= 1.0 / (3 * 255.0 * std)
+    else:
+        x = images.astype(np.float32)
+        x *= 1.0 / (255.0 * std)
+    x -= mean / std
+    return np.moveaxis(x, -1, 1)

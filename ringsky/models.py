@@ -106,8 +106,11 @@ class Classifier:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
             return self.network(batch.to(memory_format=torch.channels_last)).float().squeeze(1)
 
+    def probabilities(self, batch):
+        """Ring probability for each image of a prepared tensor batch, as float32 numpy."""
+        return torch.sigmoid(self.logits(batch)).numpy()
+
     def predict(self, images, batch_size=256):
         """Ring probability for each uint8 picture."""
-        out = [torch.sigmoid(self.logits(self.inputs(images[i:i + batch_size]))).numpy()
-               for i in range(0, len(images), batch_size)]
+        out = [self.probabilities(self.inputs(images[i:i + batch_size])) for i in range(0, len(images), batch_size)]
         return np.concatenate(out) if out else np.empty(0, dtype=np.float32)

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from . import RingskyError
 from .fileio import atomic_path
+from .prefetch import prefetch
 
 RESULT_COLUMNS = ("id", "ra", "dec", "healpix_nside", "healpix_ipix", "probability", "model_id")
 
@@ -50,14 +51,34 @@ def is_finished(path):
         return False
 
 
-def score_tile(tile, source, classifier, batch_size=256):
-    """Probabilities for every galaxy ``tile`` owns, as a pyarrow Table with provenance."""
-    galaxies = source.galaxies(tile)
-    probabilities = np.empty(len(galaxies), dtype=np.float32)
+def _tile_batches(tiles, source, classifier, batch_size):
+    """For each tile, its galaxies and then its batches of model inputs, in order: (tile, galaxies,
+    start, inputs); a tile without galaxies yields one item with ``inputs`` None."""
     npix = classifier.config.input_size
-    for start in range(0, len(galaxies), batch_size):
-        chunk = galaxies[start:start + batch_size]
-        probabilities[start:start + batch_size] = classifier.predict(source.cutouts(chunk, npix), batch_size)
+    for tile in tiles:
+        galaxies = source.galaxies(tile)
+        if len(galaxies) == 0:
+            yield tile, galaxies, 0, None
+        for start in range(0, len(galaxies), batch_size):
+            yield tile, galaxies, start, classifier.inputs(source.cutouts(galaxies[start:start + batch_size], npix))
+
+
+def scored_tiles(tiles, source, classifier, batch_size=256, ahead=2):
+    """Yield (tile, result table) for each tile. Cutouts for the next ``ahead`` batches are read
+    and decoded in a thread while the model runs, across tile boundaries; memory holds those
+    batches and one tile's results, whatever the tile size."""
+    probabilities = None
+    for tile, galaxies, start, inputs in prefetch(_tile_batches(tiles, source, classifier, batch_size), ahead):
+        if start == 0:
+            probabilities = np.empty(len(galaxies), dtype=np.float32)
+        if inputs is not None:
+            probabilities[start:start + len(inputs)] = classifier.probabilities(inputs)
+        if start + batch_size >= len(galaxies):
+            yield tile, result_table(tile, galaxies, probabilities, classifier, source)
+
+
+def result_table(tile, galaxies, probabilities, classifier, source):
+    """One tile's results as a pyarrow Table with provenance in its metadata."""
     n = len(galaxies)
     table = pa.table({
         "id": pa.array([str(i) for i in galaxies["id"]], pa.string()),
@@ -89,8 +110,7 @@ class ScoreSummary:
     seconds: float = 0.0
 
 
-def score_tiles(tiles, source, classifier, out_dir, force=False, batch_size=256, progress=True):
-    """Score each tile not yet on disk; return what was done."""
+def check_writable(out_dir):
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -98,15 +118,24 @@ def score_tiles(tiles, source, classifier, out_dir, force=False, batch_size=256,
             pass
     except OSError as error:
         raise RingskyError(f"cannot write to output folder {out_dir}: {error.strerror or error}") from error
-    summary, started = ScoreSummary(), time.time()
-    for tile in tqdm(tiles, desc="tiles", unit="tile", disable=not progress):
-        path = tile_path(out_dir, tile)
-        if not force and is_finished(path):
-            summary.skipped += 1
-            continue
-        table = score_tile(tile, source, classifier, batch_size)
-        write_tile(table, path)
-        summary.tiles += 1
-        summary.galaxies += table.num_rows
+
+
+def tiles_to_do(tiles, out_dir, force=False):
+    """The tiles without a finished result in ``out_dir`` (all of them with ``force``)."""
+    return [tile for tile in tiles if force or not is_finished(tile_path(out_dir, tile))]
+
+
+def score_tiles(tiles, source, classifier, out_dir, force=False, batch_size=256, progress=True):
+    """Score each tile not yet on disk, in this process; return what was done."""
+    check_writable(out_dir)
+    started = time.time()
+    todo = tiles_to_do(tiles, out_dir, force)
+    summary = ScoreSummary(skipped=len(tiles) - len(todo))
+    with tqdm(total=len(todo), desc="tiles", unit="tile", disable=not progress) as bar:
+        for tile, table in scored_tiles(todo, source, classifier, batch_size):
+            write_tile(table, tile_path(out_dir, tile))
+            summary.tiles += 1
+            summary.galaxies += table.num_rows
+            bar.update()
     summary.seconds = time.time() - started
     return summary

@@ -1,0 +1,97 @@
+"""Score tiles as Dask tasks: on a LocalCluster, or on any running Dask scheduler (a laptop's,
+or one that dask-jobqueue started on a SLURM cluster).
+
+A task scores one tile and writes its parquet atomically, so a task that is retried after a
+worker dies rewrites the same complete file and never duplicates rows. Workers open the
+survey and the model once each (cached per process) from a picklable :class:`ScoreJob`.
+"""
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tqdm import tqdm
+
+from . import RingskyError
+from .config import conf
+from .score import ScoreSummary, check_writable, scored_tiles, tile_path, tiles_to_do, write_tile
+
+
+@dataclass(frozen=True)
+class ScoreJob:
+    """Everything a worker needs to score a tile, as plain values."""
+
+    out_dir: str
+    survey: str = "sim"
+    parents: str = None
+    image_format: str = None
+    pixscale: float = None
+    model: str = None
+    batch_size: int = 256
+    cache_dir: str = ""
+    torch_threads: int = None  # None: the worker's default
+
+
+@lru_cache(maxsize=4)
+def _opened(job):
+    import torch
+
+    from .models import load_classifier
+    from .sources import open_source
+
+    if job.torch_threads:
+        torch.set_num_threads(job.torch_threads)
+    source = open_source(job.survey, parents=job.parents, image_format=job.image_format, pixscale=job.pixscale)
+    return source, load_classifier(job.model)
+
+
+def score_tile_task(tile, job):
+    """Run on a worker: score ``tile`` and write its result; the number of galaxies scored."""
+    with conf.set_temp("cache_dir", job.cache_dir), conf.set_temp("workers", 1):
+        source, classifier = _opened(job)
+        for _, table in scored_tiles([tile], source, classifier, job.batch_size):
+            write_tile(table, tile_path(job.out_dir, tile))
+            return table.num_rows
+
+
+def connect(scheduler, workers=2):
+    """A dask.distributed Client: a new LocalCluster (``scheduler`` "local", ``workers``
+    single-threaded processes on 127.0.0.1) or the running scheduler at ``scheduler``."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None)
+        return Client(cluster)
+    try:
+        return Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as error:
+        raise RingskyError(f"cannot reach the Dask scheduler at {scheduler}: {str(error).splitlines()[0]}") from error
+
+
+def score_tiles_on(client, tiles, job, force=False, progress=True, on_result=None):
+    """Score the unfinished ``tiles`` as tasks on ``client``; ``on_result(tile)`` is called as each
+    finishes (progress, tests). Failed tasks are retried twice, on any worker."""
+    import time
+
+    from dask.distributed import as_completed
+
+    check_writable(job.out_dir)
+    started = time.time()
+    todo = tiles_to_do(tiles, job.out_dir, force)
+    summary = ScoreSummary(skipped=len(tiles) - len(todo))
+    futures = {client.submit(score_tile_task, tile, job, key=f"ringsky-score-{tile.name}-{os.getpid()}-{id(job)}",
+                             retries=2, pure=False): tile for tile in todo}
+    with tqdm(total=len(todo), desc="tiles", unit="tile", disable=not progress) as bar:
+        for future in as_completed(futures):
+            summary.galaxies += future.result()
+            summary.tiles += 1
+            bar.update()
+            if on_result:
+                on_result(futures[future])
+    summary.seconds = time.time() - started
+    return summary
+
+
+def local_torch_threads(workers):
+    """Torch threads per worker so that ``workers`` processes share this machine's cores."""
+    return max(1, (os.cpu_count() or 1) // workers)
