@@ -5,6 +5,7 @@ A task scores one tile and writes its parquet atomically, so a task that is retr
 worker dies rewrites the same complete file and never duplicates rows. Workers open the
 survey and the model once each (cached per process) from a picklable :class:`ScoreJob`.
 """
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,7 +61,7 @@ def connect(scheduler, workers=2):
 
     if scheduler == "local":
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None)
+                               host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL)
         return Client(cluster)
     try:
         return Client(scheduler, timeout="20s")
@@ -70,7 +71,8 @@ def connect(scheduler, workers=2):
 
 def score_tiles_on(client, tiles, job, force=False, progress=True, on_result=None):
     """Score the unfinished ``tiles`` as tasks on ``client``; ``on_result(tile)`` is called as each
-    finishes (progress, tests). Failed tasks are retried twice, on any worker."""
+    finishes (progress, tests). A task whose worker dies is rerun elsewhere by the scheduler; a
+    task that raises (a service still down after its own retries) stops the run with its error."""
     import time
 
     from dask.distributed import as_completed
@@ -80,7 +82,7 @@ def score_tiles_on(client, tiles, job, force=False, progress=True, on_result=Non
     todo = tiles_to_do(tiles, job.out_dir, force)
     summary = ScoreSummary(skipped=len(tiles) - len(todo))
     futures = {client.submit(score_tile_task, tile, job, key=f"ringsky-score-{tile.name}-{os.getpid()}-{id(job)}",
-                             retries=2, pure=False): tile for tile in todo}
+                             pure=False): tile for tile in todo}
     with tqdm(total=len(todo), desc="tiles", unit="tile", disable=not progress) as bar:
         for future in as_completed(futures):
             summary.galaxies += future.result()

@@ -11,7 +11,7 @@ from ringsky.cluster import ScoreJob, score_tiles_on
 from ringsky.models import load_classifier
 from ringsky.score import score_tiles
 from ringsky.sources.simulated import SimulatedSky
-from ringsky.tiles import TileSpec
+from ringsky.tiles import parse_tile_spec
 
 dask_distributed = pytest.importorskip("dask.distributed")
 
@@ -31,8 +31,8 @@ def catalogue_rows(tiles_dir, out_dir):
 
 def test_a_killed_worker_still_gives_the_complete_identical_catalogue(tmp_path, small_model, cluster):
     _, client = cluster
-    source = SimulatedSky(workers=1)
-    tiles = TileSpec(64, None).resolve(source.footprint)
+    source = SimulatedSky()
+    tiles = parse_tile_spec("nside=128:108992-109007").resolve(source.footprint)  # one nside=32 cell, 16 tiles
     single = score_tiles(tiles, source, load_classifier(small_model), tmp_path / "single", progress=False)
 
     pids = client.run(os.getpid)

@@ -48,11 +48,18 @@ class SimulatedSky:
         self.ring_fraction = conf.sim_ring_fraction if ring_fraction is None else ring_fraction
         self.base_pixels = np.asarray(footprint, dtype=np.int64)
         self.workers = conf.workers if workers is None else workers
+        self._cells = {}
 
     def footprint(self, nside):
         return pixels_at(self.base_pixels, BASE_NSIDE, nside)
 
     def _cell_galaxies(self, cell):
+        """The galaxies of one base cell, drawn once per SimulatedSky (the parent list of the sky)."""
+        if cell not in self._cells:
+            self._cells[cell] = self._draw_cell(cell)
+        return self._cells[cell]
+
+    def _draw_cell(self, cell):
         tile = Tile(BASE_NSIDE, int(cell))
         rng = np.random.default_rng([self.seed, BASE_NSIDE, cell])
         count = rng.poisson(self.density * tile.area.to_value(u.deg**2))
