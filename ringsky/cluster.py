@@ -7,6 +7,7 @@ survey and the model once each (cached per process) from a picklable :class:`Sco
 """
 import logging
 import os
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -81,8 +82,9 @@ def score_tiles_on(client, tiles, job, force=False, progress=True, on_result=Non
     started = time.time()
     todo = tiles_to_do(tiles, job.out_dir, force)
     summary = ScoreSummary(skipped=len(tiles) - len(todo))
-    futures = {client.submit(score_tile_task, tile, job, key=f"ringsky-score-{tile.name}-{os.getpid()}-{id(job)}",
-                             pure=False): tile for tile in todo}
+    run = uuid.uuid4().hex[:12]  # a fresh key per run: Dask would hand back a held result of an equal key
+    futures = {client.submit(score_tile_task, tile, job, key=f"ringsky-score-{tile.name}-{run}"): tile
+               for tile in todo}
     with tqdm(total=len(todo), desc="tiles", unit="tile", disable=not progress) as bar:
         for future in as_completed(futures):
             summary.galaxies += future.result()
