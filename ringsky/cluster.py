@@ -7,6 +7,7 @@ survey and the model once each (cached per process) from a picklable :class:`Sco
 """
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -74,8 +75,6 @@ def score_tiles_on(client, tiles, job, force=False, progress=True, on_result=Non
     """Score the unfinished ``tiles`` as tasks on ``client``; ``on_result(tile)`` is called as each
     finishes (progress, tests). A task whose worker dies is rerun elsewhere by the scheduler; a
     task that raises (a service still down after its own retries) stops the run with its error."""
-    import time
-
     from dask.distributed import as_completed
 
     check_writable(job.out_dir)
