@@ -122,8 +122,6 @@ def _score_on_dask(args, tiles):
     with connect(args.scheduler, args.workers) as client:
         workers = len(client.scheduler_info()["workers"])
         summary = score_tiles_on(client, tiles, job, force=args.force, progress=not args.quiet)
-        if local:
-            client.cluster.close()
     return summary, f"on {workers} Dask workers ({'LocalCluster' if local else args.scheduler})"
 
 

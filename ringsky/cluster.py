@@ -9,6 +9,7 @@ import logging
 import os
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,19 +57,24 @@ def score_tile_task(tile, job):
             return table.num_rows
 
 
+@contextmanager
 def connect(scheduler, workers=2):
-    """A dask.distributed Client: a new LocalCluster (``scheduler`` "local", ``workers``
-    single-threaded processes on 127.0.0.1) or the running scheduler at ``scheduler``."""
+    """A dask.distributed Client for the block: on a new LocalCluster (``scheduler`` "local",
+    ``workers`` single-threaded processes on 127.0.0.1, shut down afterwards) or on the running
+    scheduler at ``scheduler``."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL)
-        return Client(cluster)
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+            yield client
+        return
     try:
-        return Client(scheduler, timeout="20s")
+        client = Client(scheduler, timeout="20s")
     except (OSError, TimeoutError, ValueError) as error:
         raise RingskyError(f"cannot reach the Dask scheduler at {scheduler}: {str(error).splitlines()[0]}") from error
+    with client:
+        yield client
 
 
 def score_tiles_on(client, tiles, job, force=False, progress=True, on_result=None):

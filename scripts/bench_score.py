@@ -20,7 +20,7 @@ import time
 import torch
 from astropy.table import vstack
 
-from ringsky.cluster import ScoreJob, local_torch_threads, score_tiles_on
+from ringsky.cluster import ScoreJob, connect, local_torch_threads, score_tiles_on
 from ringsky.config import conf
 from ringsky.models import load_classifier
 from ringsky.score import score_tiles
@@ -52,11 +52,7 @@ def end_to_end_rate(tiles, classifier, batch_size, repeats=1):
 
 
 def dask_rate(tiles, model, batch_size, workers):
-    from dask.distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client, \
-            tempfile.TemporaryDirectory() as out:
+    with connect("local", workers) as client, tempfile.TemporaryDirectory() as out:
         job = ScoreJob(out_dir=out, model=model, batch_size=batch_size, cache_dir=conf.cache_dir,
                        torch_threads=local_torch_threads(workers))
         score_tiles_on(client, tiles, job, force=True, progress=False)
