@@ -2,7 +2,8 @@
 
 The manifest (``catalogue.csv`` in the folder, or a CSV path) has ``id`` or ``id_str``,
 ``ra``, ``dec`` (deg) and ``image`` (path relative to the manifest); an optional ``ring``
-column (1/0) is the truth that ``ringsky evaluate`` scores against.
+column (1/0) is the truth that ``ringsky evaluate`` scores against, and an optional
+``field_arcsec`` the width of each cutout on the sky (for the explorer's sky background).
 """
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .. import RingskyError
 from ..fileio import atomic_path
 from ..imaging import grz_to_rgb, load_rgb, resize_rgb
 from ..tiles import tile_index
+from .survey import DEFAULT_FIELD
 
 REQUIRED = ("ra", "dec", "image")
 
@@ -55,6 +57,12 @@ class FolderSource:
         if not len(galaxies):
             return np.empty((0, npix, npix, 3), dtype=np.uint8)
         return np.stack([self._load(image, npix) for image in galaxies["image"]])
+
+    def fields(self, galaxies, npix):
+        """Width on the sky of each cutout, arcsec: the manifest's ``field_arcsec``, else 60"."""
+        if "field_arcsec" in galaxies.colnames:
+            return np.asarray(galaxies["field_arcsec"], dtype=float)
+        return np.full(len(galaxies), DEFAULT_FIELD)
 
     def labelled_sample(self, npix):
         if "ring" not in self.table.colnames:

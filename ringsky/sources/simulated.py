@@ -14,7 +14,7 @@ from PIL import Image
 from ..config import cache_dir, conf
 from ..fileio import atomic_path
 from ..imaging import grz_to_rgb, resize_rgb
-from ..simulate import SIMULATOR_VERSION, draw_galaxy, galaxy_truth, render, simulate
+from ..simulate import PIXSCALE, SIMULATOR_VERSION, draw_galaxy, galaxy_truth, render, simulate, stamp_size
 from ..tiles import Tile, pixels_at
 
 BASE_NSIDE = 32
@@ -107,6 +107,11 @@ class SimulatedSky:
             with Image.open(path) as image:
                 images[i] = np.asarray(image.convert("RGB"))
         return images
+
+    def fields(self, galaxies, npix):
+        """Width on the sky of each galaxy's cutout, arcsec: its stamp, framed on its size."""
+        return np.array([stamp_size(_galaxy(self.seed, int(g["cell"]), int(g["index"]), self.ring_fraction)[0]) * PIXSCALE
+                         for g in galaxies])
 
     def labelled_sample(self, npix, n=2000):
         """A held-out simulated test set, balanced, from a seed no training run uses."""

@@ -50,6 +50,10 @@ class SurveySource:
         size = row["size"] if "size" in row.colnames else None
         return field_of_view(size, self.pixscale, npix)
 
+    def fields(self, galaxies, npix):
+        """Width on the sky of each galaxy's cutout, arcsec."""
+        return np.array([self.field(row, npix) for row in galaxies])
+
     def cutout(self, row, npix):
         raise NotImplementedError
 
