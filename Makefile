@@ -1,19 +1,30 @@
 # make demo: set up .venv and run the main job on the embedded simulated sky.
 # make test: set up .venv (with test extras) and run the test suite.
+# Both also fetch Aladin Lite (LGPL-3.0) for the explorer with npm; it is not committed.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+ALADIN_VERSION := 3.8.2
+ALADIN_SHA256 := bed9c8ef1d1e83501b1cb782366092c72c5ecd1c88f16fef3166188ae8062066
+ALADIN_JS := app/static/aladin.js
+
 .PHONY: demo test install clean
 
 $(BIN)/ringsky: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[app,test]'
 	touch $@
 
-install: $(BIN)/ringsky
+$(ALADIN_JS):
+	rm -rf build/aladin && mkdir -p build/aladin app/static
+	cd build/aladin && npm pack --silent aladin-lite@$(ALADIN_VERSION) >/dev/null && tar xzf aladin-lite-$(ALADIN_VERSION).tgz
+	echo "$(ALADIN_SHA256)  build/aladin/package/dist/aladin.js" | sha256sum --check --quiet
+	cp build/aladin/package/dist/aladin.js $@
+
+install: $(BIN)/ringsky $(ALADIN_JS)
 
 demo: install
 	$(BIN)/ringsky demo
@@ -22,4 +33,4 @@ test: install
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) work
+	rm -rf $(VENV) work build $(ALADIN_JS)

@@ -11,7 +11,7 @@ import astropy.units as u
 import numpy as np
 import pyarrow as pa
 from astropy.io import fits
-from astropy.io.votable import from_table
+from astropy.io.votable import from_table, parse
 from astropy.io.votable.tree import Info, Param
 from astropy.table import Table
 
@@ -177,4 +177,30 @@ def write_catalogue(tiles_dir, out_dir):
             tiles_moc(tiles).save(str(temporary), format="fits", overwrite=True)
     except PermissionError as error:
         raise RingskyError(f"cannot write to output folder {out_dir}: {error.strerror}") from error
+    return table
+
+
+REQUIRED_COLUMNS = ("source_id", "ra", "dec", "ring_probability")
+
+
+def read_catalogue(path):
+    """A ringsky catalogue (FITS or VOTable) with its provenance in ``meta``: ``THRESH``,
+    ``HPXNSIDE``, ``SURVEY``, ``MODELID`` (VOTable PARAMs and INFOs are folded in)."""
+    path = Path(path)
+    try:
+        table = Table.read(path)
+        if path.suffix.lower() in (".vot", ".xml", ".votable"):
+            votable = parse(str(path))
+            table.meta.update({info.name: info.value for info in votable.resources[0].infos})
+            table.meta.update({param.name: param.value for param in votable.get_first_table().params})
+    except FileNotFoundError as error:
+        raise RingskyError(f"catalogue not found: {path}") from error
+    except (OSError, ValueError, IndexError) as error:
+        raise RingskyError(f"cannot read catalogue {path}: {str(error).splitlines()[0]}") from error
+    missing = [c for c in REQUIRED_COLUMNS + ("healpix",) if c not in table.colnames]
+    if missing or "HPXNSIDE" not in table.meta:
+        raise RingskyError(f"{path} is not a ringsky catalogue: it lacks "
+                           f"{', '.join(missing) or 'the HPXNSIDE header card'}")
+    table.meta.setdefault("THRESH", 0.5)
+    table.meta.setdefault("NAME", path.name)
     return table

@@ -237,7 +237,8 @@ def build_parser():
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_simulate)
 
-    p = command("train", "train a classifier on simulated galaxies (defaults: the shipped model's settings)")
+    p = command("train", "train a classifier on simulated galaxies or labelled cutouts (defaults: the shipped "
+                         "model's settings)")
     p.argument_default = argparse.SUPPRESS  # options not given keep TrainSettings' defaults
     p.add_argument("--architecture", help="a timm model name (default convnext_atto)")
     p.add_argument("--input-size", type=int, help="pixels per side (default 64)")
@@ -249,6 +250,9 @@ def build_parser():
     p.add_argument("--lr", dest="learning_rate", type=float, help="peak AdamW learning rate (default 2e-3)")
     p.add_argument("--seed", type=int, help="default 0")
     p.add_argument("--workers", type=int, help="processes simulating the training set (default 2)")
+    p.add_argument("--labelled", help="train on a labelled source instead, e.g. folder:PATH (the explorer's "
+                                      "vote export)")
+    p.add_argument("--init", help="start from this model (fine-tune) instead of random weights")
     p.add_argument("--out", required=True, help="model path stem (writes .safetensors and .json)")
     p.set_defaults(func=cmd_train)
 
