@@ -217,6 +217,31 @@ def cmd_demo(args):
     run_demo(Path(args.out), Path(args.work), model=args.model, progress=not args.quiet)
 
 
+def cmd_app(args):
+    import subprocess
+
+    from .catalogue import read_catalogue
+
+    script = Path(__file__).resolve().parents[1] / "app" / "explorer.py"
+    if not script.is_file():
+        raise RingskyError(f"the explorer ships with the source repository, not with the package: {script} is missing")
+    if not (script.parent / "static" / "aladin.js").is_file():
+        raise RingskyError("Aladin Lite is missing (app/static/aladin.js): run make install")
+    read_catalogue(args.catalogue)
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
+               "--server.port", str(args.port), "--server.headless", str(args.no_browser).lower(),
+               "--server.enableStaticServing", "true", "--server.fileWatcherType", "none",
+               "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+               "--", str(Path(args.catalogue).resolve()), "--hips-order", str(args.hips_order)]
+    for overlay in args.overlay:
+        command += ["--overlay", str(Path(overlay).resolve())]
+    if args.model:
+        command += ["--model", str(Path(args.model).resolve())]
+    if args.cache:
+        command += ["--cache", str(Path(args.cache).resolve())]
+    raise SystemExit(subprocess.call(command))
+
+
 def build_parser():
     parser = _Parser(prog="ringsky", description="Find ring galaxies in imaging surveys.")
     parser.add_argument("--version", action="version", version=f"ringsky {__version__}")
@@ -330,6 +355,15 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help=".fits or .parquet")
     p.set_defaults(func=cmd_labels_build)
+
+    p = command("app", "open the catalogue explorer (Streamlit + Aladin Lite) on 127.0.0.1")
+    p.add_argument("catalogue", nargs="?", default="catalogues/demo/catalogue.fits")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--overlay", action="append", default=[], help="a known catalogue to draw (table with RA/Dec)")
+    p.add_argument("--model", help="the model that scored the catalogue (default: the shipped model)")
+    p.add_argument("--hips-order", type=int, default=7, help="HiPS order of the local sky background (default 7)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.set_defaults(func=cmd_app)
 
     p = command("demo", "score the simulated sky and write the demo catalogue")
     p.add_argument("--out", default="catalogues/demo")

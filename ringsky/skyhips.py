@@ -66,6 +66,15 @@ def write_avm_png(mosaic, wcs, path):
     plain.unlink()
 
 
+def write_empty_hips(folder, order, title):
+    """A HiPS with no tiles: a background that loads (blank) rather than failing over to a remote one."""
+    folder.mkdir()
+    (folder / "properties").write_text(
+        f"creator_did = ivo://ringsky/{title}\nobs_title = {title}\nhips_version = 1.4\n"
+        f"hips_tile_format = png\nhips_tile_width = {TILE_WIDTH}\nhips_order = {order}\n"
+        f"hips_frame = equatorial\ndataproduct_type = image\n")
+
+
 def build_hips(catalogue, source, out_dir, order=8, npix=64, title="ringsky cutouts", progress=None):
     """Write a PNG HiPS of the catalogue's cutouts at ``order`` into ``out_dir`` (replacing it
     only once complete). ``catalogue`` needs ``source_id`` and ``healpix`` columns and
@@ -95,7 +104,10 @@ def build_hips(catalogue, source, out_dir, order=8, npix=64, title="ringsky cuto
             if progress is not None:
                 progress.update(1)
         merged = work / "merged"
-        coadd_hips([str(p) for p in parts], str(merged))
+        if parts:
+            coadd_hips([str(p) for p in parts], str(merged))
+        else:
+            write_empty_hips(merged, order, title)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         merged.rename(out_dir)

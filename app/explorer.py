@@ -1,0 +1,235 @@
+"""ringsky catalogue explorer: the candidates over the sky, filters, a detail panel, vetting.
+
+Run it with ``ringsky app [CATALOGUE]`` or
+``streamlit run app/explorer.py -- [CATALOGUE] [--overlay TABLE ...] [--model PATH]``.
+Untrusted strings (catalogue titles, names, ids) are only ever shown as text.
+"""
+import argparse
+import io
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from known_catalogues import known_catalogues, matched_to, overlay_args
+from sky_view import ONLINE_SURVEYS, ensure_background, moc_json, sky, view_of
+from ringsky import RingskyError
+from ringsky.catalogue import MOC_NAME, read_catalogue
+from ringsky.config import conf
+from ringsky.votes import LABELS, VoteStore, export_labels, most_uncertain, source_rows, votes_path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CATALOGUE = REPO / "catalogues" / "demo" / "catalogue.fits"
+LOCAL_SURVEY = "ringsky cutouts (local)"
+CUTOUT_PIXELS = 128
+
+
+def options():
+    parser = argparse.ArgumentParser(prog="explorer")
+    parser.add_argument("catalogue", nargs="?", default=str(DEFAULT_CATALOGUE))
+    parser.add_argument("--overlay", action="append", default=[], help="a known catalogue to draw (RA/Dec table)")
+    parser.add_argument("--model", help="the model that scored the catalogue (default: the shipped one)")
+    parser.add_argument("--hips-order", type=int, default=7, help="HiPS order of the local sky background")
+    parser.add_argument("--cache", help="ringsky cache folder (cutouts)")
+    opts = parser.parse_args(sys.argv[1:])
+    if opts.cache:
+        conf.cache_dir = opts.cache
+    return opts
+
+
+@st.cache_resource(show_spinner="Reading the catalogue...")
+def load(path, mtime, overlays):
+    table = read_catalogue(path)
+    known = known_catalogues(overlays)
+    frame = table[[c for c in table.colnames if table[c].ndim == 1]].to_pandas()
+    frame["source_id"] = frame["source_id"].astype(str)
+    frame["name"] = frame["name"].astype(str) if "name" in frame else frame["source_id"]
+    frame["known"] = matched_to(frame["ra"].to_numpy(), frame["dec"].to_numpy(), known)
+    frame.insert(0, "row", np.arange(len(frame)))
+    return table, frame, known
+
+
+@st.cache_resource(show_spinner="Building the local sky background (once per catalogue)...")
+def background(path, mtime, order):
+    return ensure_background(path, read_catalogue(path), order)
+
+
+@st.cache_resource
+def source_of(survey):
+    from ringsky.sources import open_source
+
+    return open_source(survey)
+
+
+@st.cache_resource
+def classifier_of(model):
+    from ringsky.models import load_classifier
+
+    return load_classifier(model)
+
+
+def verdicts(path):
+    with closing(VoteStore(votes_path(path))) as store:
+        return store.verdicts()
+
+
+def filter_rows(frame, votes, threshold):
+    """The filter widgets in the sidebar, and the rows that pass them."""
+    bar = st.sidebar
+    low, high = bar.slider("Ring probability", 0.0, 1.0, (0.0, 1.0), step=0.01, key="probability")
+    flag = bar.radio("Ring flag", ("all", f"ring (p >= {threshold:.3f})", "not ring"), key="flag", horizontal=True)
+    keep = frame["ring_probability"].between(low, high).to_numpy()
+    if flag != "all":
+        keep &= frame["ring_flag"].to_numpy() == flag.startswith("ring")
+    if "ring_type" in frame:
+        types = bar.multiselect("Ring type", sorted(frame["ring_type"].astype(str).unique()), key="ring_type")
+        if types:
+            keep &= frame["ring_type"].astype(str).isin(types).to_numpy()
+    tiles = bar.multiselect("Tile (HEALPix)", sorted(frame["healpix"].unique().tolist()), key="tiles")
+    if tiles:
+        keep &= frame["healpix"].isin(tiles).to_numpy()
+    known = bar.radio("Known catalogue match (5\")", ("all", "matched", "not matched"), key="known", horizontal=True)
+    if known != "all":
+        keep &= (frame["known"] != "").to_numpy() == (known == "matched")
+    vetted = bar.radio("Vetting", ("all", "unvetted") + LABELS, key="vetted", horizontal=True)
+    if vetted != "all":
+        verdict = frame["source_id"].map(votes).fillna("unvetted").to_numpy()
+        keep &= verdict == vetted
+    return keep
+
+
+def table_bytes(table, fmt):
+    buffer = io.BytesIO()
+    table.write(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def detail(row, frame, table, path, opts, votes, threshold, shown):
+    """The selected candidate: cutout, saliency, links, vote buttons."""
+    galaxy = frame.iloc[row]
+    st.text(f"{galaxy['name']}\nsource {galaxy['source_id']}  tile {galaxy['healpix']}")
+    st.metric("Ring probability", f"{galaxy['ring_probability']:.3f}",
+              "ring" if galaxy["ring_probability"] >= threshold else "not ring", delta_color="off")
+    if galaxy["known"]:
+        st.text(f"in {galaxy['known']}")
+    try:
+        source = source_of(table.meta["SURVEY"])
+        galaxies = source_rows(source, table[row:row + 1], int(table.meta["HPXNSIDE"]), int(galaxy["healpix"]))
+        classifier = classifier_of(opts.model)
+        image = source.cutouts(galaxies, classifier.config.input_size)[0]
+        from ringsky.saliency import overlay, smoothgrad
+
+        big = np.asarray(Image.fromarray(image).resize((CUTOUT_PIXELS * 2, CUTOUT_PIXELS * 2)))
+        left, right = st.columns(2)
+        left.image(big, caption="cutout")
+        right.image(overlay(big, smoothgrad(classifier, image)), caption="saliency (SmoothGrad)")
+    except RingskyError as error:
+        st.info(f"No cutout: {error}")
+    ra, dec = galaxy["ra"], galaxy["dec"]
+    st.markdown(f"[Legacy Surveys viewer](https://www.legacysurvey.org/viewer?ra={ra:.6f}&dec={dec:.6f}"
+                f"&layer=ls-dr10&zoom=16) · [SDSS SkyServer](https://skyserver.sdss.org/dr18/"
+                f"VisualTools/navi?ra={ra:.6f}&dec={dec:.6f})")
+    current = votes.get(galaxy["source_id"], "unvetted")
+    st.text(f"your verdict: {current}")
+    buttons = st.columns(len(LABELS))
+    for column, label in zip(buttons, LABELS):
+        if column.button(label.replace("_", " "), key=f"vote-{label}"):
+            with closing(VoteStore(votes_path(path))) as store:
+                store.record(galaxy["source_id"], label, voter=st.session_state.setdefault("voter", f"browser-{time.time_ns()}"))
+            st.rerun()
+    if st.button("Next: most uncertain unvetted", key="next"):
+        pick = most_uncertain(frame[shown].reset_index(drop=True), votes, threshold)
+        if len(pick):
+            st.session_state.selected = int(frame[shown].iloc[int(pick[0])]["row"])
+            st.rerun()
+
+
+def export(table, frame, shown, path, votes):
+    selection = table[frame["row"].to_numpy()[shown]]
+    stem = Path(path).stem
+    columns = st.columns(4)
+    for column, (label, fmt, suffix) in zip(columns, (("VOTable", "votable", "vot"), ("FITS", "fits", "fits"),
+                                                      ("CSV", "ascii.csv", "csv"))):
+        column.download_button(label, data=lambda fmt=fmt: table_bytes(selection, fmt),
+                               file_name=f"{stem}-selection.{suffix}", key=f"download-{suffix}")
+    if columns[3].button("Send to TOPCAT (SAMP)", key="samp"):
+        from ringsky.samp import send_table
+
+        try:
+            receivers = send_table(selection, f"{stem}-selection")
+            st.success(f"sent {len(selection)} rows to {len(receivers)} SAMP client(s)")
+        except RingskyError as error:
+            st.warning(str(error))
+    if st.button("Export votes as a training set", key="export-votes"):
+        try:
+            manifest = export_labels(table, votes, source_of(table.meta["SURVEY"]),
+                                     Path(path).with_name(f"{stem}.labels"))
+            st.success(f"wrote {manifest}: train with  ringsky train --labelled folder:{manifest.parent}")
+        except RingskyError as error:
+            st.warning(str(error))
+
+
+def main():
+    st.set_page_config(page_title="ringsky explorer", layout="wide")
+    opts = options()
+    path = Path(opts.catalogue)
+    try:
+        table, frame, known = load(str(path), path.stat().st_mtime_ns, tuple(opts.overlay))
+    except (RingskyError, OSError) as error:
+        st.error(f"cannot open the catalogue: {error}")
+        st.stop()
+    threshold = float(table.meta["THRESH"])
+    votes = verdicts(path)
+    st.sidebar.text(str(table.meta.get("TITLE") or path.name))
+    st.sidebar.text(f"{len(frame)} candidates, {int(frame['ring_flag'].sum())} flagged, {len(votes)} vetted\n"
+                    f"model {table.meta.get('MODELID', '?')}  survey {table.meta.get('SURVEY', '?')}")
+    shown = filter_rows(frame, votes, threshold)
+    survey_name = st.sidebar.selectbox("Sky background", (LOCAL_SURVEY,) + tuple(ONLINE_SURVEYS), key="survey")
+    if survey_name == LOCAL_SURVEY:
+        survey = {"local": True, "name": survey_name,
+                  "url": background(str(path), path.stat().st_mtime_ns, opts.hips_order)}
+    else:
+        survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
+
+    selected = st.session_state.get("selected")
+    rows = frame[shown]
+    centre, fov = view_of(frame["ra"].to_numpy(), frame["dec"].to_numpy())
+    markers = {"ra": rows["ra"].round(6).tolist(), "dec": rows["dec"].round(6).tolist(),
+               "p": rows["ring_probability"].round(3).tolist(), "row": rows["row"].tolist()}
+    focus = None
+    if selected is not None:
+        focus = {"ra": float(frame["ra"].iat[selected]), "dec": float(frame["dec"].iat[selected]), "fov": 0.05}
+    key = f"{hash(shown.tobytes())}-{selected}-{survey_name}"
+    sky_column, detail_column = st.columns((3, 2))
+    with sky_column:
+        clicked = sky(markers, overlay_args(known, centre, fov), moc_json(path.with_name(MOC_NAME)), survey,
+                      f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, key)
+    if clicked and clicked.get("at") != st.session_state.get("clicked_at"):
+        st.session_state.clicked_at = clicked["at"]
+        st.session_state.selected = int(clicked["row"])
+        st.rerun()
+    st.text(f"{int(shown.sum())} of {len(frame)} candidates match the filters")
+    view = rows[["row", "name", "source_id", "ra", "dec", "ring_probability", "ring_flag", "healpix", "known"]]
+    picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="table",
+                          height=320)
+    chosen = picked.selection.rows if picked else []
+    if chosen and int(view["row"].iat[chosen[0]]) != selected and st.session_state.get("table_pick") != chosen[0]:
+        st.session_state.table_pick = chosen[0]
+        st.session_state.selected = int(view["row"].iat[chosen[0]])
+        st.rerun()
+    with detail_column:
+        if selected is None:
+            st.info("Click a marker or a table row to inspect a candidate.")
+        else:
+            detail(selected, frame, table, path, opts, votes, threshold, shown)
+    with st.expander("Export, SAMP and vote export", expanded=False):
+        export(table, frame, shown, path, votes)
+    with st.expander("Candidates per tile", expanded=False):
+        st.bar_chart(frame[shown].groupby("healpix").size().rename("candidates"))
+
+
+main()
