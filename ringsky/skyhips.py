@@ -62,7 +62,9 @@ def write_avm_png(mosaic, wcs, path):
     """The mosaic as a PNG (row 0 north, as images are) carrying its WCS as AVM tags."""
     plain = Path(path).with_suffix(".plain.png")
     Image.fromarray(mosaic[::-1]).save(plain)
-    AVM.from_wcs(wcs, shape=mosaic.shape[:2]).embed(str(plain), str(path))
+    avm = AVM.from_wcs(wcs, shape=mosaic.shape[:2])
+    avm.Spatial.Equinox = 2000.0
+    avm.embed(str(plain), str(path))
     plain.unlink()
 
 

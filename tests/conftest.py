@@ -76,6 +76,18 @@ def small_model(tmp_path_factory):
     return path.with_suffix(".json")
 
 
+@pytest.fixture(scope="session")
+def sim_catalogue(tmp_path_factory):
+    """A real catalogue (FITS, VOTable, MOC) of ~84 simulated galaxies in four nside=128 tiles,
+    scored by the shipped model."""
+    root = tmp_path_factory.mktemp("sim-catalogue")
+    tile = 4 * 1703
+    run_cli("score", "--tile", f"nside=128:{tile * 16}-{tile * 16 + 3}", "--survey", "sim", "--out", root / "tiles",
+            "--quiet")
+    run_cli("catalogue", root / "tiles", "--out", root / "cat", "--quiet")
+    return root / "cat" / "catalogue.fits"
+
+
 FAST_NETWORK = {"backoff": 0.01, "backoff_max": 2.0, "timeout_connect": 1.0, "timeout_read": 0.4,
                 "retries": 8, "requests_per_second": 1000.0}
 """Network settings for tests: quick back-off and a short read timeout, so stalls cost little."""
