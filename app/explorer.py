@@ -82,7 +82,7 @@ def filter_rows(frame, votes, threshold):
     bar = st.sidebar
     low, high = bar.slider("Ring probability", 0.0, 1.0, (0.0, 1.0), step=0.01, key="probability")
     flag = bar.radio("Ring flag", ("all", f"ring (p >= {threshold:.3f})", "not ring"), key="flag", horizontal=True)
-    keep = frame["ring_probability"].between(low, high).to_numpy()
+    keep = frame["ring_probability"].between(low, high).to_numpy().copy()
     if flag != "all":
         keep &= frame["ring_flag"].to_numpy() == flag.startswith("ring")
     if "ring_type" in frame:

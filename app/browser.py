@@ -1,0 +1,119 @@
+"""Drive the explorer in a real headless Chromium (Debian's, through Playwright): the app's
+tests and its benchmark share this. Never ``playwright install``: it downloads a browser."""
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update", "--enable-unsafe-swiftshader"]
+LOCAL_SCHEMES = ("data", "blob", "about")
+COUNT = re.compile(r"(\d+) of (\d+) candidates match the filters")
+
+
+class ExplorerServer:
+    """``ringsky app CATALOGUE`` on 127.0.0.1 in a subprocess, ready once it answers."""
+
+    def __init__(self, catalogue, port, *options, cwd=None):
+        self.url = f"http://127.0.0.1:{port}/"
+        self.command = [sys.executable, "-m", "ringsky.cli", "app", str(catalogue), "--port", str(port),
+                        "--no-browser", *map(str, options)]
+        self.cwd = cwd
+        self.process = None
+        self.log = None
+
+    def start(self, timeout=120):
+        self.log = open(Path(self.cwd or ".") / f"streamlit-{time.time_ns()}.log", "w") if self.cwd else subprocess.DEVNULL
+        self.process = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.cwd)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the explorer exited with status {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(self.url + "_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError(f"the explorer did not answer at {self.url} within {timeout} s")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+        if self.log not in (None, subprocess.DEVNULL):
+            self.log.close()
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+class ExplorerPage:
+    """One browser tab on the explorer, recording every request and page error."""
+
+    def __init__(self, browser, url, viewport=(1500, 1100)):
+        self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        self.requests, self.responses, self.errors = [], [], []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("response", lambda response: self.responses.append((response.url, response.status)))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.url = url
+
+    def open(self):
+        self.page.goto(self.url)
+        return self
+
+    def remote_requests(self):
+        """Requests to anywhere but 127.0.0.1 (or local data/blob URLs)."""
+        return [url for url in self.requests
+                if urlparse(url).scheme not in LOCAL_SCHEMES and urlparse(url).hostname != "127.0.0.1"]
+
+    def sky_frame(self):
+        for frame in self.page.frames:
+            if "/component/" in frame.url and "ringsky_sky" in frame.url:
+                return frame
+        return None
+
+    def counts(self):
+        """(matching, total) from the page's count line, or None before it is drawn."""
+        match = COUNT.search(self.page.inner_text("body"))
+        return (int(match.group(1)), int(match.group(2))) if match else None
+
+    def drawn(self):
+        """(markers drawn, render key) of the sky, or None before Aladin has drawn."""
+        frame = self.sky_frame()
+        if frame is None:
+            return None
+        try:
+            state = frame.evaluate("[document.body.dataset.markers, document.body.dataset.key, "
+                                   "document.body.dataset.error]")
+        except Exception:  # the frame is being replaced
+            return None
+        if state[2]:
+            raise RuntimeError(f"the sky failed: {state[2]}")
+        return (int(state[0]), state[1]) if state[0] is not None else None
+
+    def wait_settled(self, after_key=None, timeout=60):
+        """Wait until the sky shows exactly the rows the count line reports (and, given
+        ``after_key``, a new render); returns (markers, key)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.page.locator("[data-testid='stException']").count():
+                raise RuntimeError("the app raised: " + self.page.locator("[data-testid='stException']").first.inner_text())
+            counts, drawn = self.counts(), self.drawn()
+            if counts and drawn and drawn[0] == counts[0] and drawn[1] != after_key:
+                return drawn
+            time.sleep(0.05)
+        raise TimeoutError(f"the sky did not settle: count line {self.counts()}, drawn {self.drawn()}")
+
+    def click_marker(self, ra, dec):
+        """Click the marker at (ra, dec) on Aladin's canvas."""
+        frame = self.sky_frame()
+        x, y = frame.evaluate(f"window.ringskyAladin.world2pix({ra}, {dec})")
+        box = self.page.locator("iframe[src*='ringsky_sky']").bounding_box()
+        self.page.mouse.click(box["x"] + x, box["y"] + y)

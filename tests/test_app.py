@@ -1,0 +1,146 @@
+"""The explorer in a real headless Chromium against `ringsky app` on 127.0.0.1: Aladin Lite and
+the HiPS are served locally, nothing leaves the machine, markers follow the filters, votes
+survive a restart, and hostile names stay text. Screenshots go to artifacts/."""
+import shutil
+import socket
+import sys
+import time
+from contextlib import closing
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from conftest import REPO, assert_one_line_error, require_tool, run_cli
+
+from ringsky.catalogue import read_catalogue
+from ringsky.votes import VoteStore, votes_path
+
+sys.path.insert(0, str(REPO / "app"))
+from browser import ExplorerPage, ExplorerServer, launch  # noqa: E402
+
+ARTIFACTS = REPO / "artifacts"
+HOSTILE_TITLE = "<script>window.__pwned = 1</script> rings"
+HOSTILE_NAME = "<img src=x onerror=\"window.__pwned = 2\">"
+
+pytestmark = pytest.mark.skipif(not (REPO / "app" / "static" / "aladin.js").is_file(),
+                                reason="Aladin Lite is not fetched (make install runs npm pack)")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def catalogue(sim_catalogue, tmp_path_factory):
+    """The shared scored catalogue, with a hostile title and one hostile object name."""
+    root = tmp_path_factory.mktemp("explorer")
+    path = root / "catalogue.fits"
+    shutil.copy(sim_catalogue, path)
+    shutil.copy(sim_catalogue.with_name("coverage.moc.fits"), root / "coverage.moc.fits")
+    with fits.open(path, mode="update") as hdus:
+        hdus[1].header["TITLE"] = HOSTILE_TITLE
+        names = hdus[1].data["name"].astype("U64")
+        names[0] = HOSTILE_NAME
+        hdus[1].data["name"] = names
+    return path
+
+
+@pytest.fixture(scope="module")
+def playwright_browser():
+    require_tool("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(catalogue, tmp_path_factory):
+    explorer = ExplorerServer(catalogue, free_port(), "--hips-order", 6, cwd=tmp_path_factory.mktemp("server"))
+    explorer.start(timeout=300)
+    yield explorer
+    explorer.stop()
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_markers_follow_the_filters_and_nothing_leaves_the_machine(server, playwright_browser, catalogue):
+    table = read_catalogue(catalogue)
+    page = ExplorerPage(playwright_browser, server.url).open()
+    markers, key = page.wait_settled(timeout=240)
+    assert markers == len(table)
+    page.page.get_by_text("not ring", exact=True).first.click()
+    markers, key = page.wait_settled(after_key=key)
+    assert markers == int((~table["ring_flag"]).sum())
+    page.page.get_by_text("all", exact=True).first.click()
+    markers, _ = page.wait_settled(after_key=key)
+    assert markers == len(table)
+    time.sleep(2)  # let Aladin fetch its tiles
+    screenshot(page, "explorer-overview")
+    hips = [(url, status) for url, status in page.responses if "/app/static/hips/" in url]
+    assert any(url.endswith("/properties") and status == 200 for url, status in hips)
+    assert any(url.endswith(".png") and status == 200 for url, status in hips), "no local HiPS tile was drawn"
+    assert any(url.endswith("/app/static/aladin.js") for url in page.requests)
+    assert page.remote_requests() == []
+    assert page.errors == []
+
+
+def test_hostile_names_are_shown_as_text_and_never_run(server, playwright_browser):
+    page = ExplorerPage(playwright_browser, server.url).open()
+    page.wait_settled(timeout=120)
+    assert HOSTILE_TITLE in page.page.inner_text("body")
+    page.page.get_by_text("Tile (HEALPix)").scroll_into_view_if_needed()
+    for frame in page.page.frames:
+        assert frame.evaluate("typeof window.__pwned") == "undefined"
+    assert page.errors == []
+
+
+def test_click_a_marker_vote_and_the_vote_survives_a_restart(server, playwright_browser, catalogue):
+    table = read_catalogue(catalogue)
+    target = table[int(np.argmax(table["ring_probability"]))]
+    page = ExplorerPage(playwright_browser, server.url).open()
+    page.wait_settled(timeout=120)
+    page.click_marker(target["ra"], target["dec"])
+    page.page.get_by_text(f"source {target['source_id']}").wait_for(timeout=60_000)
+    page.page.get_by_text("your verdict: unvetted").wait_for(timeout=60_000)
+    page.page.get_by_role("button", name="ring", exact=True).click()
+    page.page.get_by_text("your verdict: ring").wait_for(timeout=60_000)
+    screenshot(page, "explorer-vetted")
+    assert page.remote_requests() == []
+    assert page.errors == []
+
+    server.stop()
+    server.start(timeout=120)
+    again = ExplorerPage(playwright_browser, server.url).open()
+    again.wait_settled(timeout=120)
+    again.click_marker(target["ra"], target["dec"])
+    again.page.get_by_text(f"source {target['source_id']}").wait_for(timeout=60_000)
+    again.page.get_by_text("your verdict: ring").wait_for(timeout=60_000)
+    with closing(VoteStore(votes_path(catalogue))) as store:
+        assert store.verdicts() == {str(target["source_id"]): "ring"}
+
+
+def test_a_table_row_selects_its_candidate(server, playwright_browser, catalogue):
+    table = read_catalogue(catalogue)
+    page = ExplorerPage(playwright_browser, server.url).open()
+    page.wait_settled(timeout=120)
+    grid = page.page.locator("[data-testid='stDataFrame']")
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.page.mouse.click(box["x"] + 18, box["y"] + 35 + 3 * 35 + 17)
+    page.page.get_by_text(f"source {table['source_id'][3]}").wait_for(timeout=60_000)
+    markers, _ = page.wait_settled()
+    assert markers == len(table)
+    assert page.errors == []
+
+
+def test_app_refuses_a_missing_catalogue(tmp_path):
+    assert_one_line_error(run_cli("app", tmp_path / "none.fits", check=False), 1, "catalogue not found")
+
