@@ -65,7 +65,7 @@ class ExplorerPage:
         self.url = url
 
     def open(self):
-        self.page.goto(self.url)
+        self.page.goto(self.url, wait_until="domcontentloaded")
         return self
 
     def remote_requests(self):

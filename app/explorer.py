@@ -5,6 +5,7 @@ Run it with ``ringsky app [CATALOGUE]`` or
 Untrusted strings (catalogue titles, names, ids) are only ever shown as text.
 """
 import argparse
+import base64
 import io
 import sys
 import time
@@ -100,6 +101,14 @@ def filter_rows(frame, votes, threshold):
         verdict = frame["source_id"].map(votes).fillna("unvetted").to_numpy()
         keep &= verdict == vetted
     return keep
+
+
+def pack_markers(rows):
+    """Marker positions, probabilities and rows as one base64 block of little-endian float32
+    (ra, dec, p) and int32 (row) columns: a fraction of the size and parse time of JSON lists."""
+    columns = [rows[c].to_numpy(np.float32) for c in ("ra", "dec", "ring_probability")]
+    packed = b"".join([c.astype("<f4").tobytes() for c in columns] + [rows["row"].to_numpy().astype("<i4").tobytes()])
+    return {"count": len(rows), "data": base64.b64encode(packed).decode("ascii")}
 
 
 def table_bytes(table, fmt):
@@ -198,8 +207,7 @@ def main():
     selected = st.session_state.get("selected")
     rows = frame[shown]
     centre, fov = view_of(frame["ra"].to_numpy(), frame["dec"].to_numpy())
-    markers = {"ra": rows["ra"].round(6).tolist(), "dec": rows["dec"].round(6).tolist(),
-               "p": rows["ring_probability"].round(3).tolist(), "row": rows["row"].tolist()}
+    markers = pack_markers(rows)
     focus = None
     if selected is not None:
         focus = {"ra": float(frame["ra"].iat[selected]), "dec": float(frame["dec"].iat[selected]), "fov": 0.05}

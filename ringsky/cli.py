@@ -3,6 +3,7 @@
 """
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -218,8 +219,6 @@ def cmd_demo(args):
 
 
 def cmd_app(args):
-    import subprocess
-
     from .catalogue import read_catalogue
 
     script = Path(__file__).resolve().parents[1] / "app" / "explorer.py"
@@ -239,7 +238,8 @@ def cmd_app(args):
         command += ["--model", str(Path(args.model).resolve())]
     if args.cache:
         command += ["--cache", str(Path(args.cache).resolve())]
-    raise SystemExit(subprocess.call(command))
+    sys.stdout.flush()
+    os.execv(sys.executable, command)  # become the server: signals reach it, and no child is left behind
 
 
 def build_parser():

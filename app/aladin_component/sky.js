@@ -64,7 +64,20 @@ function createAladin(args) {
   });
 }
 
-function drawMarkers(markers) {
+function unpack(markers) {
+  // ra, dec, p as float32 then row as int32, each markers.count long (see pack_markers).
+  const bytes = Uint8Array.from(atob(markers.data), function (c) { return c.charCodeAt(0); });
+  const n = markers.count;
+  return {
+    ra: new Float32Array(bytes.buffer, 0, n),
+    dec: new Float32Array(bytes.buffer, 4 * n, n),
+    p: new Float32Array(bytes.buffer, 8 * n, n),
+    row: new Int32Array(bytes.buffer, 12 * n, n),
+  };
+}
+
+function drawMarkers(packed) {
+  const markers = unpack(packed);
   const bins = PROBABILITY_BINS.map(function (_, k) {
     return A.catalog({ name: "ringsky p<" + PROBABILITY_BINS[k].toFixed(1), color: BIN_COLOURS[k], sourceSize: 10, shape: "circle" });
   });
@@ -107,6 +120,7 @@ function render(args) {
   window.ringskyAladin = aladin;  // for tests and the browser console
   }
   if (args.key !== drawnKey) {
+    const started = performance.now();
     aladin.removeLayers();
     if (args.moc) aladin.addMOC(A.MOCFromJSON(args.moc, { color: "#44aaff", opacity: 0.12, lineWidth: 1, name: "searched" }));
     drawOverlays(args.overlays);
@@ -115,6 +129,7 @@ function render(args) {
     drawnKey = args.key;
     document.body.dataset.markers = String(drawn);
     document.body.dataset.key = args.key;
+    document.body.dataset.drawMs = String(Math.round(performance.now() - started));
     setStatus(drawn + " candidates drawn");
   }
 }

@@ -1,0 +1,106 @@
+"""Explorer speed at 100,000 rows, measured in a real headless Chromium.
+
+Writes a synthetic 100,000-row ringsky catalogue over the simulated footprint, starts
+``ringsky app`` on it, and times (a) a page load until the sky has drawn every marker and the
+count line agrees, cold (first load: the server reads the catalogue and matches the known
+catalogues) and warm (a new tab once the server has it cached), and (b) filter changes until the sky again shows exactly the
+filtered rows. Goal: each within 2 s.
+
+    python scripts/bench_app.py [--rows 100000] [--repeats 3]
+"""
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from astropy.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "app"))
+from browser import ExplorerPage, ExplorerServer, launch  # noqa: E402
+
+from ringsky.catalogue import COLUMNS, iau_names, write_fits  # noqa: E402
+from ringsky.sources.simulated import BASE_NSIDE, DEFAULT_FOOTPRINT  # noqa: E402
+from ringsky.tiles import Tile, tiles_moc  # noqa: E402
+
+
+def synthetic_catalogue(rows, folder, seed=0):
+    rng = np.random.default_rng(seed)
+    tiles = [Tile(BASE_NSIDE, int(p)) for p in DEFAULT_FOOTPRINT]
+    per_tile = np.bincount(rng.integers(0, len(tiles), rows), minlength=len(tiles))
+    ra, dec, ipix = [], [], []
+    for tile, count in zip(tiles, per_tile):
+        r, d = tile.random_positions(rng, int(count))
+        ra.append(r), dec.append(d), ipix.append(np.full(int(count), tile.ipix))
+    ra, dec, ipix = map(np.concatenate, (ra, dec, ipix))
+    probability = rng.beta(0.6, 1.4, rows).astype(np.float32)
+    table = Table({"name": iau_names(ra, dec), "source_id": [f"BENCH-{k:07d}" for k in range(rows)], "ra": ra,
+                   "dec": dec, "healpix": ipix, "ring_probability": probability, "ring_flag": probability >= 0.5})
+    for name, (unit, _, description) in COLUMNS.items():
+        table[name].unit, table[name].description = unit, description
+    cards = {"SURVEY": ("sim", ""), "THRESH": (0.5, ""), "MODELID": ("benchmark", ""), "HPXNSIDE": (BASE_NSIDE, ""),
+             "TITLE": (f"benchmark: {rows} synthetic rows", "")}
+    path = folder / "catalogue.fits"
+    write_fits(table, path, cards)
+    tiles_moc(tiles).save(str(folder / "coverage.moc.fits"), format="fits", overwrite=True)
+    return path, int(table["ring_flag"].sum())
+
+
+def timed(action, page, after_key=None):
+    started = time.perf_counter()
+    action()
+    markers, key = page.wait_settled(after_key=after_key, timeout=300)
+    return time.perf_counter() - started, markers, key
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8611)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="ringsky-bench-app-") as folder:
+        catalogue, flagged = synthetic_catalogue(args.rows, Path(folder))
+        server = ExplorerServer(catalogue, args.port, "--hips-order", 5, cwd=folder).start(timeout=300)
+        try:
+            with sync_playwright() as playwright:
+                browser = launch(playwright)
+                page = ExplorerPage(browser, server.url)
+                cold, markers, key = timed(page.open, page)
+                assert markers == args.rows, markers
+                warm = []
+                for _ in range(args.repeats):
+                    page.page.close()
+                    page = ExplorerPage(browser, server.url)
+                    seconds, markers, key = timed(page.open, page)
+                    warm.append(seconds)
+                draw = []
+                filters = []
+                for _ in range(args.repeats):
+                    seconds, markers, key = timed(page.page.get_by_text("ring (p", exact=False).first.click, page, key)
+                    assert markers == flagged, (markers, flagged)
+                    filters.append(seconds)
+                    draw.append(int(page.sky_frame().evaluate("document.body.dataset.drawMs")) / 1000)
+                    seconds, markers, key = timed(page.page.get_by_text("all", exact=True).first.click, page, key)
+                    assert markers == args.rows, markers
+                    filters.append(seconds)
+                    draw.append(int(page.sky_frame().evaluate("document.body.dataset.drawMs")) / 1000)
+                remote = page.remote_requests()
+                browser.close()
+        finally:
+            server.stop()
+    print(f"rows {args.rows}, flagged {flagged}")
+    print(f"load, cold server: {cold:.2f} s")
+    print(f"load, warm (new tab): median {statistics.median(warm):.2f} s, max {max(warm):.2f} s over {len(warm)}")
+    print(f"filter change: median {statistics.median(filters):.2f} s, max {max(filters):.2f} s over {len(filters)}")
+    print(f"  of which Aladin adding the markers: median {statistics.median(draw):.2f} s, max {max(draw):.2f} s")
+    print(f"requests that left 127.0.0.1: {len(remote)}")
+
+
+if __name__ == "__main__":
+    main()
