@@ -19,9 +19,9 @@ from PIL import Image
 from known_catalogues import known_catalogues, matched_to, overlay_args
 from sky_view import ONLINE_SURVEYS, ensure_background, moc_json, sky, view_of
 from ringsky import RingskyError
-from ringsky.catalogue import MOC_NAME, read_catalogue
+from ringsky.catalogue import MOC_NAME, read_catalogue, source_rows
 from ringsky.config import conf
-from ringsky.votes import LABELS, VoteStore, export_labels, most_uncertain, source_rows, votes_path
+from ringsky.votes import LABELS, VoteStore, export_labels, most_uncertain, votes_path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CATALOGUE = REPO / "catalogues" / "demo" / "catalogue.fits"

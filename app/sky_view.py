@@ -55,9 +55,9 @@ def sky(markers, overlays, moc, survey, target, fov, selected, key):
 
 
 def view_of(ra, dec):
-    """Centre (as 'ra dec' degrees) and field of view (deg) that frame the positions."""
+    """Centre (SkyCoord) and field of view (deg) that frame the positions."""
     if not len(ra):
-        return "0 0", 60.0
+        return SkyCoord(0, 0, unit="deg"), 60.0
     positions = SkyCoord(ra, dec, unit="deg")
     mean = positions.cartesian.mean()
     centre = SkyCoord(mean, frame="icrs", representation_type="cartesian")

@@ -202,5 +202,15 @@ def read_catalogue(path):
         raise RingskyError(f"{path} is not a ringsky catalogue: it lacks "
                            f"{', '.join(missing) or 'the HPXNSIDE header card'}")
     table.meta.setdefault("THRESH", 0.5)
-    table.meta.setdefault("NAME", path.name)
     return table
+
+
+def source_rows(source, rows, nside, ipix):
+    """The image source's own galaxy rows (with what it needs for cutouts) for the catalogue
+    ``rows`` of one tile, in their order."""
+    galaxies = source.galaxies(Tile(nside, ipix))
+    index = {str(g): k for k, g in enumerate(galaxies["id"])}
+    missing = [str(i) for i in rows["source_id"] if str(i) not in index]
+    if missing:
+        raise RingskyError(f"the image source has no galaxy {missing[0]} in tile nside={nside}:{ipix}")
+    return galaxies[[index[str(i)] for i in rows["source_id"]]]

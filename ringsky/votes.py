@@ -14,8 +14,8 @@ import numpy as np
 from PIL import Image
 
 from . import RingskyError
+from .catalogue import source_rows
 from .fileio import atomic_path
-from .tiles import Tile
 
 LABELS = ("ring", "not_ring", "unsure")
 
@@ -106,12 +106,3 @@ def export_labels(catalogue, verdicts, source, out_dir, npix=128):
             writer.writerows(records)
     return manifest
 
-
-def source_rows(source, rows, nside, ipix):
-    """The source's own galaxy rows for the catalogue ``rows`` of one tile, in their order."""
-    galaxies = source.galaxies(Tile(nside, ipix))
-    index = {str(g): k for k, g in enumerate(galaxies["id"])}
-    missing = [str(i) for i in rows["source_id"] if str(i) not in index]
-    if missing:
-        raise RingskyError(f"the image source has no galaxy {missing[0]} in tile nside={nside}:{ipix}")
-    return galaxies[[index[str(i)] for i in rows["source_id"]]]
