@@ -12,6 +12,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update", "--enable-unsafe-swiftshader"]
 LOCAL_SCHEMES = ("data", "blob", "about")
+VIEWPORT = {"width": 1500, "height": 1100}
 COUNT = re.compile(r"(\d+) of (\d+) candidates match the filters")
 
 
@@ -56,8 +57,9 @@ def launch(playwright):
 class ExplorerPage:
     """One browser tab on the explorer, recording every request and page error."""
 
-    def __init__(self, browser, url, viewport=(1500, 1100)):
-        self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    def __init__(self, browser, url, viewport=VIEWPORT, context=None):
+        """A tab of its own (empty browser cache), or one more tab of ``context`` (shared cache)."""
+        self.page = context.new_page() if context else browser.new_page(viewport=viewport)
         self.requests, self.responses, self.errors = [], [], []
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.on("response", lambda response: self.responses.append((response.url, response.status)))

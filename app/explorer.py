@@ -5,7 +5,6 @@ Run it with ``ringsky app [CATALOGUE]`` or
 Untrusted strings (catalogue titles, names, ids) are only ever shown as text.
 """
 import argparse
-import base64
 import io
 import sys
 import time
@@ -17,7 +16,7 @@ import streamlit as st
 from PIL import Image
 
 from known_catalogues import known_catalogues, matched_to, overlay_args
-from sky_view import ONLINE_SURVEYS, ensure_background, moc_json, sky, view_of
+from sky_view import ONLINE_SURVEYS, ensure_background, ensure_markers, moc_json, shown_mask, sky, view_of
 from ringsky import RingskyError
 from ringsky.catalogue import MOC_NAME, read_catalogue, source_rows
 from ringsky.config import conf
@@ -27,6 +26,16 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CATALOGUE = REPO / "catalogues" / "demo" / "catalogue.fits"
 LOCAL_SURVEY = "ringsky cutouts (local)"
 CUTOUT_PIXELS = 128
+TABLE_ROWS = 500
+TABLE_COLUMNS = ["row", "name", "source_id", "ra", "dec", "ring_probability", "ring_flag", "healpix", "known"]
+SORTS = {
+    "ring probability, highest first": ("ring_probability", False),
+    "ring probability, lowest first": ("ring_probability", True),
+    "right ascension": ("ra", True),
+    "declination": ("dec", True),
+    "name": ("name", True),
+    "catalogue order": ("row", True),
+}
 
 
 def options():
@@ -52,6 +61,11 @@ def load(path, mtime, overlays):
     frame["known"] = matched_to(frame["ra"].to_numpy(), frame["dec"].to_numpy(), known)
     frame.insert(0, "row", np.arange(len(frame)))
     return table, frame, known
+
+
+@st.cache_resource
+def marker_file(path, mtime, _frame):
+    return ensure_markers(path, _frame["ra"], _frame["dec"], _frame["ring_probability"])
 
 
 @st.cache_resource(show_spinner="Building the local sky background (once per catalogue)...")
@@ -103,12 +117,30 @@ def filter_rows(frame, votes, threshold):
     return keep
 
 
-def pack_markers(rows):
-    """Marker positions, probabilities and rows as one base64 block of little-endian float32
-    (ra, dec, p) and int32 (row) columns: a fraction of the size and parse time of JSON lists."""
-    columns = [rows[c].to_numpy(np.float32) for c in ("ra", "dec", "ring_probability")]
-    packed = b"".join([c.astype("<f4").tobytes() for c in columns] + [rows["row"].to_numpy().astype("<i4").tobytes()])
-    return {"count": len(rows), "data": base64.b64encode(packed).decode("ascii")}
+def table_page(rows):
+    """One page of the filtered rows in the chosen order. The browser gets a page rather than
+    every row: a 100,000-row grid takes seconds to send and draw, and the export buttons give
+    the whole selection."""
+    order, page_column, note = st.columns((2, 1, 3))
+    column, ascending = SORTS[order.selectbox("Sort by", tuple(SORTS), key="sort")]
+    pages = max(1, -(-len(rows) // TABLE_ROWS))
+    page = page_column.number_input(f"Page (of {pages})", 1, pages, 1, key="page")
+    first = (page - 1) * TABLE_ROWS
+    ordered = rows.sort_values(column, ascending=ascending, kind="stable")
+    view = ordered.iloc[first:first + TABLE_ROWS][TABLE_COLUMNS]
+    note.caption(f"rows {first + 1 if len(view) else 0}-{first + len(view)} of {len(rows)}; the order and "
+                 "pages cover the whole selection, a click on a column header sorts this page")
+    return view
+
+
+def per_tile(frame, shown):
+    """Candidates per HEALPix tile, shown and in all, as a table with bars (a chart library
+    would add a megabyte of JavaScript to every page load)."""
+    counts = frame.groupby("healpix").size().rename("candidates").to_frame()
+    counts["shown"] = frame[shown].groupby("healpix").size().reindex(counts.index, fill_value=0)
+    st.dataframe(counts.reset_index(), hide_index=True, column_config={
+        "shown": st.column_config.ProgressColumn("shown", format="%d", min_value=0,
+                                                 max_value=int(counts["candidates"].max()))})
 
 
 def table_bytes(table, fmt):
@@ -182,7 +214,13 @@ def export(table, frame, shown, path, votes):
             st.warning(str(error))
 
 
+T0 = [0]
+def lap(what):
+    print(f"LAP {time.time():.3f} {what} {time.perf_counter() - T0[0]:.3f}", file=sys.stderr, flush=True)
+
+
 def main():
+    T0[0] = time.perf_counter(); lap("start")
     st.set_page_config(page_title="ringsky explorer", layout="wide")
     opts = options()
     path = Path(opts.catalogue)
@@ -191,6 +229,7 @@ def main():
     except (RingskyError, OSError) as error:
         st.error(f"cannot open the catalogue: {error}")
         st.stop()
+    lap("loaded")
     threshold = float(table.meta["THRESH"])
     votes = verdicts(path)
     st.sidebar.text(str(table.meta.get("TITLE") or path.name))
@@ -204,24 +243,28 @@ def main():
     else:
         survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
 
+    lap("filtered+bg")
     selected = st.session_state.get("selected")
     rows = frame[shown]
     centre, fov = view_of(frame["ra"].to_numpy(), frame["dec"].to_numpy())
-    markers = pack_markers(rows)
+    markers = {"url": marker_file(str(path), path.stat().st_mtime_ns, frame), "count": len(frame),
+               "shown": shown_mask(shown)}
     focus = None
     if selected is not None:
         focus = {"ra": float(frame["ra"].iat[selected]), "dec": float(frame["dec"].iat[selected]), "fov": 0.05}
-    key = f"{hash(shown.tobytes())}-{selected}-{survey_name}"
+    draw_key = f"{hash(shown.tobytes())}-{selected}-{survey_name}"
+    lap("markers")
     sky_column, detail_column = st.columns((3, 2))
     with sky_column:
         clicked = sky(markers, overlay_args(known, centre, fov), moc_json(path.with_name(MOC_NAME)), survey,
-                      f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, key)
+                      f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, draw_key)
+    lap("sky")
     if clicked and clicked.get("at") != st.session_state.get("clicked_at"):
         st.session_state.clicked_at = clicked["at"]
         st.session_state.selected = int(clicked["row"])
         st.rerun()
     st.text(f"{int(shown.sum())} of {len(frame)} candidates match the filters")
-    view = rows[["row", "name", "source_id", "ra", "dec", "ring_probability", "ring_flag", "healpix", "known"]]
+    view = table_page(rows)
     picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="table",
                           height=320)
     chosen = picked.selection.rows if picked else []
@@ -229,6 +272,7 @@ def main():
         st.session_state.table_pick = chosen[0]
         st.session_state.selected = int(view["row"].iat[chosen[0]])
         st.rerun()
+    lap("table")
     with detail_column:
         if selected is None:
             st.info("Click a marker or a table row to inspect a candidate.")
@@ -237,7 +281,8 @@ def main():
     with st.expander("Export, SAMP and vote export", expanded=False):
         export(table, frame, shown, path, votes)
     with st.expander("Candidates per tile", expanded=False):
-        st.bar_chart(frame[shown].groupby("healpix").size().rename("candidates"))
+        per_tile(frame, shown)
 
 
 main()
+lap("end")

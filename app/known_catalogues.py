@@ -4,6 +4,7 @@ By default: Buta (2017) Table 2, the Shan et al. (2024) ConvNeXt rings and the K
 et al. (2024) rings, from ``../shared/data/catalogues`` beside the repository (or
 ``$RINGSKY_KNOWN_CATALOGUES``) when present; any table with RA/Dec columns can be added.
 """
+import hashlib
 import os
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from ringsky import RingskyError
+from ringsky.config import cache_dir
+from ringsky.fileio import atomic_path
 
 MATCH_RADIUS = 5 * u.arcsec
 SHAPES = ("square", "triangle", "rhomb", "cross", "plus")
@@ -38,8 +41,26 @@ def _ra_dec(table, path):
 
 
 def read_known(path):
-    """(ra, dec) in degrees of one published catalogue: Buta's LaTeX table or any table."""
+    """(ra, dec) in degrees of one published catalogue: Buta's LaTeX table or any table. Kept
+    in the ringsky cache, keyed by the files read: Buta's table takes seconds to parse."""
+    from ringsky.labels import SIBLINGS  # lazily: ringsky.labels imports torch
+
     path = Path(path)
+    if not path.is_file():
+        raise RingskyError(f"known catalogue not found: {path}")
+    inputs = [path] + ([path.parent / name for name in SIBLINGS.values()] if path.suffix == ".tex" else [])
+    stamp = "|".join(f"{p.resolve()}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in inputs if p.is_file())
+    cached = cache_dir() / "known" / f"{hashlib.sha1(stamp.encode()).hexdigest()[:16]}.npy"
+    if cached.is_file():
+        return tuple(np.load(cached))
+    ra, dec = parse_known(path)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(cached) as temporary, open(temporary, "wb") as out:
+        np.save(out, np.stack([ra, dec]))
+    return ra, dec
+
+
+def parse_known(path):
     if path.suffix == ".tex":
         from ringsky.labels import buta_table
 

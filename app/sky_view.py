@@ -1,4 +1,5 @@
 """The Aladin Lite sky as a Streamlit component, and the local HiPS background it shows."""
+import base64
 import hashlib
 import json
 from pathlib import Path
@@ -8,6 +9,7 @@ import streamlit.components.v1 as components
 from astropy.coordinates import SkyCoord
 from mocpy import MOC
 
+from ringsky.fileio import atomic_path
 from ringsky.skyhips import build_hips
 from ringsky.sources import open_source
 
@@ -20,14 +22,44 @@ ONLINE_SURVEYS = {
     "SDSS DR9 (online)": "CDS/P/SDSS9/color",
 }
 
+MARKERS_FORMAT = "ra-dec-p-row"  # part of the marker file's name: a new layout gets a new file
+
 _sky = components.declare_component("ringsky_sky", path=str(APP_DIR / "aladin_component"))
+
+
+def catalogue_key(catalogue_path, *parts):
+    """A name for files derived from one version of a catalogue file (and ``parts``)."""
+    stat = Path(catalogue_path).stat()
+    text = "|".join([str(Path(catalogue_path).resolve()), str(stat.st_mtime_ns), *map(str, parts)])
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def background_folder(catalogue_path, order):
     """Where the catalogue's HiPS lives under the static folder: one per catalogue file version."""
-    stat = Path(catalogue_path).stat()
-    key = hashlib.sha1(f"{Path(catalogue_path).resolve()}|{stat.st_mtime_ns}|{order}".encode()).hexdigest()[:16]
-    return STATIC_DIR / "hips" / key
+    return STATIC_DIR / "hips" / catalogue_key(catalogue_path, order)
+
+
+def ensure_markers(catalogue_path, ra, dec, probability):
+    """The candidates for the sky as a static file written once per catalogue version; its URL
+    path. Little-endian float32 ra, dec, p and int32 catalogue-row columns, least probable
+    first (the order the sky draws them in). The browser fetches it once; a filter change
+    then sends only a bit mask of the rows shown."""
+    path = STATIC_DIR / "markers" / f"{catalogue_key(catalogue_path, MARKERS_FORMAT)}.bin"
+    if not path.is_file():
+        order = np.argsort(np.asarray(probability), kind="stable")
+        columns = [np.asarray(c, dtype="<f4")[order] for c in (ra, dec, probability)] + [order.astype("<i4")]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as temporary:
+            temporary.write_bytes(b"".join(column.tobytes() for column in columns))
+    return "app/static/" + path.relative_to(STATIC_DIR).as_posix()
+
+
+def shown_mask(shown):
+    """The rows passing the filters as base64 of one bit per row (little-endian bit order), or
+    None when every row passes."""
+    if shown.all():
+        return None
+    return base64.b64encode(np.packbits(shown, bitorder="little").tobytes()).decode("ascii")
 
 
 def ensure_background(catalogue_path, table, order):
@@ -48,10 +80,12 @@ def moc_json(path):
     return json.loads(MOC.from_fits(path).to_string(format="json"))
 
 
-def sky(markers, overlays, moc, survey, target, fov, selected, key):
-    """Draw the sky; returns the last marker clicked ({'row', 'at'}) or None."""
+def sky(markers, overlays, moc, survey, target, fov, selected, draw_key):
+    """Draw the sky, redrawing the markers when ``draw_key`` changes; returns the last marker
+    clicked ({'row', 'at'}) or None. One component instance lives through every rerun: a
+    changing Streamlit key would rebuild the iframe and restart Aladin on each filter change."""
     return _sky(markers=markers, overlays=overlays, moc=moc, survey=survey, target=target, fov=fov,
-                selected=selected, key=key, default=None)
+                selected=selected, drawKey=draw_key, key="sky", default=None)
 
 
 def view_of(ra, dec):

@@ -1,8 +1,11 @@
-// The explorer's sky: Aladin Lite v3 served from this app (same origin), markers coloured by
-// ring probability, known catalogues and the MOC on top. Speaks Streamlit's component protocol
-// (v1) by hand: render arguments come in by postMessage, a clicked marker goes back out.
+// The explorer's sky: Aladin Lite v3 served from this app (same origin), the candidates coloured
+// by ring probability (markers.js), known catalogues and the MOC on top. Speaks Streamlit's
+// component protocol (v1) by hand: render arguments come in by postMessage, a clicked marker
+// goes back out.
 // URLs resolve against document.baseURI: inside a component iframe location.href may be
 // about:srcdoc, and the app may sit under a base path.
+
+import { MarkerLayer } from "./markers.js";
 
 const appRoot = document.baseURI.split("/component/")[0] + "/";
 const statusLine = document.getElementById("status");
@@ -13,7 +16,11 @@ let A = null;
 let aladin = null;
 let drawnKey = null;
 let baseSurvey = null;
-let ready = null;
+let layer = null;
+let positions = null;
+let positionsUrl = null;
+let selection = null;
+let rendered = null;
 
 function send(type, data) {
   window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, data || {}), "*");
@@ -42,6 +49,7 @@ function createAladin(args) {
     hipsList: [],
     target: args.target,
     fov: args.fov,
+    projection: "SIN",  // markers.js projects the candidates the same way
     log: false,
     samp: false,
     showLayersControl: false,
@@ -57,43 +65,41 @@ function createAladin(args) {
   });
   baseSurvey = args.survey.url;
   window.ringskyAladin = aladin;  // for tests and the browser console
-  aladin.on("objectClicked", function (object) {
-    if (object && object.data && object.data.row !== undefined) {
-      send("streamlit:setComponentValue", { value: { row: object.data.row, at: Date.now() }, dataType: "json" });
-    }
+  layer = new MarkerLayer(aladin, document.getElementById("sky"), PROBABILITY_BINS, BIN_COLOURS);
+  window.ringskyMarkers = layer;
+  aladin.on("click", function (event) {
+    const row = event.isDragging ? -1 : layer.at(event.x, event.y);
+    if (row >= 0) send("streamlit:setComponentValue", { value: { row: row, at: Date.now() }, dataType: "json" });
   });
 }
 
-function unpack(markers) {
-  // ra, dec, p as float32 then row as int32, each markers.count long (see pack_markers).
-  const bytes = Uint8Array.from(atob(markers.data), function (c) { return c.charCodeAt(0); });
-  const n = markers.count;
-  return {
-    ra: new Float32Array(bytes.buffer, 0, n),
-    dec: new Float32Array(bytes.buffer, 4 * n, n),
-    p: new Float32Array(bytes.buffer, 8 * n, n),
-    row: new Int32Array(bytes.buffer, 12 * n, n),
-  };
-}
-
-function drawMarkers(packed) {
-  const markers = unpack(packed);
-  const bins = PROBABILITY_BINS.map(function (_, k) {
-    return A.catalog({ name: "ringsky p<" + PROBABILITY_BINS[k].toFixed(1), color: BIN_COLOURS[k], sourceSize: 10, shape: "circle" });
-  });
-  const sources = bins.map(function () { return []; });
-  for (let i = 0; i < markers.ra.length; i++) {
-    let k = 0;
-    while (markers.p[i] >= PROBABILITY_BINS[k]) k++;
-    sources[k].push(A.source(markers.ra[i], markers.dec[i], { row: markers.row[i] }));
+function requestPositions(markers) {
+  // The catalogue's candidates (see sky_view.ensure_markers) come once per catalogue version
+  // from a static file, fetched while Aladin starts; each render then sends only which rows
+  // pass the filters.
+  if (!positions || positions.url !== markers.url) {
+    positions = {
+      url: markers.url,
+      buffer: fetch(new URL(markers.url, appRoot).href).then(function (response) {
+        if (!response.ok) throw new Error("cannot load the markers: HTTP " + response.status);
+        return response.arrayBuffer();
+      }),
+    };
   }
-  let drawn = 0;
-  bins.forEach(function (catalog, k) {
-    aladin.addCatalog(catalog);
-    catalog.addSources(sources[k]);
-    drawn += catalog.getSources().length;
-  });
-  return drawn;
+  return positions.buffer;
+}
+
+async function loadPositions(markers) {
+  // float32 ra, dec, p then int32 row columns, each markers.count long, in drawing order.
+  const buffer = await requestPositions(markers);
+  const n = markers.count;
+  layer.setPositions(new Float32Array(buffer, 0, n), new Float32Array(buffer, 4 * n, n),
+                     new Float32Array(buffer, 8 * n, n), new Int32Array(buffer, 12 * n, n));
+  positionsUrl = markers.url;
+}
+
+function decodeMask(shown) {
+  return shown === null ? null : Uint8Array.from(atob(shown), function (c) { return c.charCodeAt(0); });
 }
 
 function drawOverlays(overlays) {
@@ -105,30 +111,37 @@ function drawOverlays(overlays) {
 }
 
 function drawSelection(selected) {
-  const catalog = A.catalog({ name: "selected", color: "#00ff66", sourceSize: 28, shape: "square" });
-  aladin.addCatalog(catalog);
-  catalog.addSources([A.source(selected.ra, selected.dec, {})]);
+  selection.removeAll();
+  if (!selected) return;
+  selection.addSources([A.source(selected.ra, selected.dec, {})]);
   aladin.gotoRaDec(selected.ra, selected.dec);
   if (selected.fov) aladin.setFoV(selected.fov);
 }
 
-function render(args) {
+async function drawCatalogue(args) {
+  // What stays the same while the filters change: the MOC, the known catalogues, the positions.
+  aladin.removeLayers();
+  if (args.moc) aladin.addMOC(A.MOCFromJSON(args.moc, { color: "#44aaff", opacity: 0.12, lineWidth: 1, name: "searched" }));
+  drawOverlays(args.overlays);
+  selection = A.catalog({ name: "selected", color: "#00ff66", sourceSize: 28, shape: "square" });
+  aladin.addCatalog(selection);
+  await loadPositions(args.markers);
+}
+
+async function render(args) {
   if (!aladin) createAladin(args);
   if (args.survey.url !== baseSurvey) {
     aladin.setBaseImageLayer(surveyLayer(args.survey));
     baseSurvey = args.survey.url;
-  window.ringskyAladin = aladin;  // for tests and the browser console
   }
-  if (args.key !== drawnKey) {
+  if (args.drawKey !== drawnKey) {
     const started = performance.now();
-    aladin.removeLayers();
-    if (args.moc) aladin.addMOC(A.MOCFromJSON(args.moc, { color: "#44aaff", opacity: 0.12, lineWidth: 1, name: "searched" }));
-    drawOverlays(args.overlays);
-    const drawn = drawMarkers(args.markers);
-    if (args.selected) drawSelection(args.selected);
-    drawnKey = args.key;
+    if (args.markers.url !== positionsUrl) await drawCatalogue(args);
+    const drawn = layer.show(decodeMask(args.markers.shown));
+    drawSelection(args.selected);
+    drawnKey = args.drawKey;
     document.body.dataset.markers = String(drawn);
-    document.body.dataset.key = args.key;
+    document.body.dataset.key = args.drawKey;
     document.body.dataset.drawMs = String(Math.round(performance.now() - started));
     setStatus(drawn + " candidates drawn");
   }
@@ -137,12 +150,13 @@ function render(args) {
 window.addEventListener("message", function (event) {
   if (!event.data || event.data.type !== "streamlit:render") return;
   const args = event.data.args;
-  ready.then(function () { render(args); }).catch(function (error) {
+  requestPositions(args.markers);
+  rendered = rendered.then(function () { return render(args); }).catch(function (error) {
     setStatus("Aladin Lite failed: " + error);
     document.body.dataset.error = String(error);
   });
 });
 
-ready = loadAladin();
+rendered = loadAladin();
 send("streamlit:componentReady", { apiVersion: 1 });
 send("streamlit:setFrameHeight", { height: 545 });
