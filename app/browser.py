@@ -16,6 +16,21 @@ VIEWPORT = {"width": 1500, "height": 1100}
 COUNT = re.compile(r"(\d+) of (\d+) candidates match the filters")
 
 
+SETTLED = """([pattern, afterKey]) => {
+  const failure = document.querySelector("[data-testid='stException']");
+  if (failure) return {error: "the app raised: " + failure.textContent};
+  const frame = document.querySelector("iframe[src*='ringsky_sky']");
+  const sky = frame && frame.contentDocument && frame.contentDocument.body;
+  if (!sky) return false;
+  if (sky.dataset.error) return {error: "the sky failed: " + sky.dataset.error};
+  const count = new RegExp(pattern).exec(Array.from(document.querySelectorAll("[data-testid='stText']"),
+                                                  function (element) { return element.textContent; }).join("\\n"));
+  if (!count || sky.dataset.markers === undefined || sky.dataset.key === afterKey) return false;
+  if (Number(sky.dataset.markers) !== Number(count[1])) return false;
+  return {markers: Number(sky.dataset.markers), key: sky.dataset.key};
+}"""
+
+
 class ExplorerServer:
     """``ringsky app CATALOGUE`` on 127.0.0.1 in a subprocess, ready once it answers."""
 
@@ -81,37 +96,16 @@ class ExplorerPage:
                 return frame
         return None
 
-    def counts(self):
-        """(matching, total) from the page's count line, or None before it is drawn."""
-        match = COUNT.search(self.page.inner_text("body"))
-        return (int(match.group(1)), int(match.group(2))) if match else None
-
-    def drawn(self):
-        """(markers drawn, render key) of the sky, or None before Aladin has drawn."""
-        frame = self.sky_frame()
-        if frame is None:
-            return None
-        try:
-            state = frame.evaluate("[document.body.dataset.markers, document.body.dataset.key, "
-                                   "document.body.dataset.error]")
-        except Exception:  # the frame is being replaced
-            return None
-        if state[2]:
-            raise RuntimeError(f"the sky failed: {state[2]}")
-        return (int(state[0]), state[1]) if state[0] is not None else None
-
     def wait_settled(self, after_key=None, timeout=60):
         """Wait until the sky shows exactly the rows the count line reports (and, given
-        ``after_key``, a new render); returns (markers, key)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.page.locator("[data-testid='stException']").count():
-                raise RuntimeError("the app raised: " + self.page.locator("[data-testid='stException']").first.inner_text())
-            counts, drawn = self.counts(), self.drawn()
-            if counts and drawn and drawn[0] == counts[0] and drawn[1] != after_key:
-                return drawn
-            time.sleep(0.05)
-        raise TimeoutError(f"the sky did not settle: count line {self.counts()}, drawn {self.drawn()}")
+        ``after_key``, a new render); returns (markers, key). The check runs inside the page
+        at every animation frame (the sky's iframe is same-origin), so the time it reports is
+        when the page got there, not when a round trip from Python noticed."""
+        state = self.page.wait_for_function(SETTLED, arg=[COUNT.pattern, after_key], polling="raf",
+                                            timeout=timeout * 1000).json_value()
+        if "error" in state:
+            raise RuntimeError(state["error"])
+        return state["markers"], state["key"]
 
     def click_marker(self, ra, dec):
         """Click the marker at (ra, dec) on Aladin's canvas."""

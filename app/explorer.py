@@ -134,8 +134,8 @@ def table_page(rows):
 
 
 def per_tile(frame, shown):
-    """Candidates per HEALPix tile, shown and in all, as a table with bars (a chart library
-    would add a megabyte of JavaScript to every page load)."""
+    """Candidates per HEALPix tile, shown and in all, as a table with bars: drawn on request
+    (a second grid slows every page load), without a chart library (a megabyte of JavaScript)."""
     counts = frame.groupby("healpix").size().rename("candidates").to_frame()
     counts["shown"] = frame[shown].groupby("healpix").size().reindex(counts.index, fill_value=0)
     st.dataframe(counts.reset_index(), hide_index=True, column_config={
@@ -280,7 +280,7 @@ def main():
             detail(selected, frame, table, path, opts, votes, threshold, shown)
     with st.expander("Export, SAMP and vote export", expanded=False):
         export(table, frame, shown, path, votes)
-    with st.expander("Candidates per tile", expanded=False):
+    if st.toggle("Candidates per tile", key="per-tile"):
         per_tile(frame, shown)
 
 
