@@ -39,10 +39,15 @@ def resize_rgb(image, npix):
     return np.asarray(resized)
 
 
+IMAGE_FORMATS = ("PNG", "JPEG")
+
+
 def load_rgb(path, npix):
-    """Read a JPEG or PNG cutout as uint8 RGB resized to (npix, npix, 3)."""
-    with Image.open(path) as image:
-        return resize_rgb(np.asarray(image.convert("RGB")), npix)
+    """Read a JPEG or PNG cutout as uint8 RGB resized to (npix, npix, 3). Only those two
+    formats are tried, and an RGB image is not converted: in the scoring loop the per-image
+    overheads cost as much as the decoding."""
+    with Image.open(path, formats=IMAGE_FORMATS) as image:
+        return resize_rgb(np.asarray(image if image.mode == "RGB" else image.convert("RGB")), npix)
 
 
 def to_model_input(images, channels=3, mean=0.5, std=0.25):
@@ -51,7 +56,9 @@ def to_model_input(images, channels=3, mean=0.5, std=0.25):
     classifier runs in, so no copy is made to reorder it."""
     images = np.asarray(images, dtype=np.uint8)
     if channels == 1:
-        x = images.sum(axis=-1, dtype=np.float32, keepdims=True)
+        x = images[..., 0:1].astype(np.float32)  # R + G + B as three whole-array adds: a
+        x += images[..., 1:2]                    # sum over the 3-long last axis is 7x slower
+        x += images[..., 2:3]
         x *= 1.0 / (3 * 255.0 * std)
     else:
         x = images.astype(np.float32)

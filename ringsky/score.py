@@ -51,30 +51,47 @@ def is_finished(path):
         return False
 
 
-def _tile_batches(tiles, source, classifier, batch_size):
-    """For each tile, its galaxies and then its batches of model inputs, in order: (tile, galaxies,
-    start, inputs); a tile without galaxies yields one item with ``inputs`` None."""
+def _batches(tiles, source, classifier, batch_size):
+    """Full batches of model inputs drawn across tile boundaries (small tiles would otherwise
+    make small batches, which run slower per galaxy): (inputs or None, pieces), a piece
+    (tile, galaxies, start, stop) naming the rows of one tile that the batch holds, in order.
+    A tile without galaxies is a piece with no rows."""
     npix = classifier.config.input_size
+    pieces, images, held = [], [], 0
     for tile in tiles:
         galaxies = source.galaxies(tile)
-        if len(galaxies) == 0:
-            yield tile, galaxies, 0, None
-        for start in range(0, len(galaxies), batch_size):
-            yield tile, galaxies, start, classifier.inputs(source.cutouts(galaxies[start:start + batch_size], npix))
+        start = 0
+        while True:
+            stop = min(len(galaxies), start + batch_size - held)
+            pieces.append((tile, galaxies, start, stop))
+            if stop > start:
+                images.append(source.cutouts(galaxies[start:stop], npix))
+                held += stop - start
+            if held == batch_size:
+                yield classifier.inputs(np.concatenate(images)), pieces
+                pieces, images, held = [], [], 0
+            start = stop
+            if start >= len(galaxies):
+                break
+    if pieces:
+        yield (classifier.inputs(np.concatenate(images)) if images else None), pieces
 
 
 def scored_tiles(tiles, source, classifier, batch_size=256, ahead=2):
-    """Yield (tile, result table) for each tile. Cutouts for the next ``ahead`` batches are read
-    and decoded in a thread while the model runs, across tile boundaries; memory holds those
-    batches and one tile's results, whatever the tile size."""
-    probabilities = None
-    for tile, galaxies, start, inputs in prefetch(_tile_batches(tiles, source, classifier, batch_size), ahead):
-        if start == 0:
-            probabilities = np.empty(len(galaxies), dtype=np.float32)
-        if inputs is not None:
-            probabilities[start:start + len(inputs)] = classifier.probabilities(inputs)
-        if start + batch_size >= len(galaxies):
-            yield tile, result_table(tile, galaxies, probabilities, classifier, source)
+    """Yield (tile, result table) for each tile, in order. Cutouts for the next ``ahead`` batches
+    are read and decoded in a thread while the model runs; memory holds those batches and one
+    tile's probabilities, whatever the tile size."""
+    for inputs, pieces in prefetch(_batches(tiles, source, classifier, batch_size), ahead):
+        probabilities = classifier.probabilities(inputs) if inputs is not None else None
+        offset = 0
+        for tile, galaxies, start, stop in pieces:
+            if start == 0:
+                tile_probabilities = np.empty(len(galaxies), dtype=np.float32)
+            if stop > start:
+                tile_probabilities[start:stop] = probabilities[offset:offset + stop - start]
+                offset += stop - start
+            if stop == len(galaxies):
+                yield tile, result_table(tile, galaxies, tile_probabilities, classifier, source)
 
 
 def result_table(tile, galaxies, probabilities, classifier, source):

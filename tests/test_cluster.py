@@ -53,8 +53,12 @@ def test_a_killed_worker_still_gives_the_complete_identical_catalogue(tmp_path, 
 
     ours, theirs = catalogue_rows(tmp_path / "dask", tmp_path / "c1"), catalogue_rows(tmp_path / "single", tmp_path / "c2")
     assert len(ours) == len(theirs) == len(set(ours["source_id"]))  # complete, and no row twice
-    for column in ("name", "source_id", "ra", "dec", "healpix", "ring_probability", "ring_flag"):
+    for column in ("name", "source_id", "ra", "dec", "healpix", "ring_flag"):
         assert np.array_equal(ours[column], theirs[column]), column
+    # One process fills its batches across tiles, a Dask task batches one tile: the same
+    # galaxies meet different batch sizes, and the kernels round differently.
+    # (measured: 6e-8 at most)
+    assert np.abs(ours["ring_probability"] - theirs["ring_probability"]).max() < 1e-6
 
 
 def test_cli_on_a_running_scheduler_then_skips_finished_tiles(tmp_path, small_model, cluster):

@@ -5,6 +5,7 @@ position, truth and pixels are the same whatever tiling, order or process asks f
 Cutouts are rendered on demand and cached on disk as PNG (lossless, and viewable).
 """
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
@@ -13,7 +14,7 @@ from PIL import Image
 
 from ..config import cache_dir, conf
 from ..fileio import atomic_path
-from ..imaging import grz_to_rgb, resize_rgb
+from ..imaging import grz_to_rgb, load_rgb, resize_rgb
 from ..simulate import PIXSCALE, SIMULATOR_VERSION, draw_galaxy, galaxy_truth, render, simulate, stamp_size
 from ..tiles import Tile, pixels_at
 
@@ -84,14 +85,21 @@ class SimulatedSky:
         table["ra"].unit = table["dec"].unit = u.deg
         return table
 
-    def _cache_path(self, galaxy_id, cell, npix):
-        folder = cache_dir() / "sim" / f"v{SIMULATOR_VERSION}-seed{self.seed}-rf{self.ring_fraction:g}" / f"cell{cell:05d}" / str(npix)
-        return folder / f"{galaxy_id}.png"
+    def _cache_paths(self, galaxies, npix):
+        """Where each galaxy's picture is cached, as strings (pathlib costs as much as a PNG read)."""
+        folder = cache_dir() / "sim" / f"v{SIMULATOR_VERSION}-seed{self.seed}-rf{self.ring_fraction:g}"
+        return [f"{folder}/cell{cell:05d}/{npix}/{galaxy_id}.png" for galaxy_id, cell in zip(galaxies["id"], galaxies["cell"])]
 
     def cutouts(self, galaxies, npix):
+        """Each galaxy's picture from the PNG cache, rendering (and caching) the missing ones."""
         images = np.empty((len(galaxies), npix, npix, 3), dtype=np.uint8)
-        paths = [self._cache_path(g["id"], g["cell"], npix) for g in galaxies]
-        missing = [i for i, path in enumerate(paths) if not path.exists()]
+        paths = self._cache_paths(galaxies, npix)
+        missing = []
+        for i, path in enumerate(paths):
+            try:
+                images[i] = load_rgb(path, npix)
+            except FileNotFoundError:
+                missing.append(i)
         jobs = [(self.seed, int(galaxies["cell"][i]), int(galaxies["index"][i]), self.ring_fraction, npix)
                 for i in missing]
         if self.workers > 1 and len(jobs) > 8:
@@ -100,12 +108,10 @@ class SimulatedSky:
         else:
             rendered = [_render_rgb(job) for job in jobs]
         for i, image in zip(missing, rendered):
-            paths[i].parent.mkdir(parents=True, exist_ok=True)
+            Path(paths[i]).parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(paths[i]) as temporary:
                 Image.fromarray(image).save(temporary, format="PNG")
-        for i, path in enumerate(paths):
-            with Image.open(path) as image:
-                images[i] = np.asarray(image.convert("RGB"))
+            images[i] = image
         return images
 
     def fields(self, galaxies, npix):
