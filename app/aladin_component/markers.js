@@ -39,9 +39,7 @@ export class MarkerLayer {
     const catalogueCanvas = host.querySelector(".aladin-catalogCanvas");
     if (catalogueCanvas) catalogueCanvas.after(this.canvas); else host.appendChild(this.canvas);
     this.context = this.canvas.getContext("2d");
-    this.count = 0;
     this.view = "";
-    this.dirty = true;
     requestAnimationFrame(this.frame.bind(this));
   }
 
@@ -75,8 +73,6 @@ export class MarkerLayer {
       this.shown[i] = mask === null ? 1 : (mask[row >> 3] >> (row & 7)) & 1;
       count += this.shown[i];
     }
-    this.count = count;
-    this.dirty = true;
     this.redraw();
     return count;
   }
@@ -84,7 +80,7 @@ export class MarkerLayer {
   frame() {
     const centre = this.aladin.getRaDec();
     const view = [centre[0], centre[1], this.aladin.getFov()[0], this.host.clientWidth, this.host.clientHeight].join();
-    if (this.dirty || view !== this.view) {
+    if (view !== this.view) {
       this.view = view;
       this.redraw();
     }
@@ -118,7 +114,6 @@ export class MarkerLayer {
   }
 
   redraw() {
-    this.dirty = false;
     const scale = window.devicePixelRatio || 1;
     const width = Math.round(this.host.clientWidth * scale), height = Math.round(this.host.clientHeight * scale);
     if (this.canvas.width !== width || this.canvas.height !== height) {
