@@ -214,13 +214,7 @@ def export(table, frame, shown, path, votes):
             st.warning(str(error))
 
 
-T0 = [0]
-def lap(what):
-    print(f"LAP {time.time():.3f} {what} {time.perf_counter() - T0[0]:.3f}", file=sys.stderr, flush=True)
-
-
 def main():
-    T0[0] = time.perf_counter(); lap("start")
     st.set_page_config(page_title="ringsky explorer", layout="wide")
     opts = options()
     path = Path(opts.catalogue)
@@ -229,7 +223,6 @@ def main():
     except (RingskyError, OSError) as error:
         st.error(f"cannot open the catalogue: {error}")
         st.stop()
-    lap("loaded")
     threshold = float(table.meta["THRESH"])
     votes = verdicts(path)
     st.sidebar.text(str(table.meta.get("TITLE") or path.name))
@@ -243,7 +236,6 @@ def main():
     else:
         survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
 
-    lap("filtered+bg")
     selected = st.session_state.get("selected")
     rows = frame[shown]
     centre, fov = view_of(frame["ra"].to_numpy(), frame["dec"].to_numpy())
@@ -253,12 +245,10 @@ def main():
     if selected is not None:
         focus = {"ra": float(frame["ra"].iat[selected]), "dec": float(frame["dec"].iat[selected]), "fov": 0.05}
     draw_key = f"{hash(shown.tobytes())}-{selected}-{survey_name}"
-    lap("markers")
     sky_column, detail_column = st.columns((3, 2))
     with sky_column:
         clicked = sky(markers, overlay_args(known, centre, fov), moc_json(path.with_name(MOC_NAME)), survey,
                       f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, draw_key)
-    lap("sky")
     if clicked and clicked.get("at") != st.session_state.get("clicked_at"):
         st.session_state.clicked_at = clicked["at"]
         st.session_state.selected = int(clicked["row"])
@@ -272,7 +262,6 @@ def main():
         st.session_state.table_pick = chosen[0]
         st.session_state.selected = int(view["row"].iat[chosen[0]])
         st.rerun()
-    lap("table")
     with detail_column:
         if selected is None:
             st.info("Click a marker or a table row to inspect a candidate.")
@@ -285,4 +274,3 @@ def main():
 
 
 main()
-lap("end")
