@@ -71,6 +71,26 @@ def cmd_train(args):
           f"wall time {config.training['wall_time_s']:.0f} s")
 
 
+def cmd_crossval(args):
+    from .crossval import crossvalidate, summary_markdown
+    from .fileio import atomic_path
+    from .train import TrainSettings
+
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                             warmup_epochs=1, seed=args.seed)
+    results = crossvalidate(args.labelled, args.init, settings, folds=args.folds, progress=not args.quiet)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "crossval.ecsv") as temporary:
+        results.write(temporary, format="ascii.ecsv")
+    summary = (f"{args.folds}-fold cross-validation on {args.labelled}, initial model {results.meta['init']}, "
+               f"{args.epochs} epochs at lr {args.learning_rate:g}; training {results.meta['train_images_per_s']:.0f} "
+               f"images/s\n\n{summary_markdown(results)}")
+    with atomic_path(out / "crossval.md") as temporary:
+        temporary.write_text(summary)
+    print(summary + f"per-fold results -> {out / 'crossval.ecsv'}")
+
+
 def cmd_evaluate(args):
     from .metrics import format_summary, plot_confusion, plot_roc, summarise
     from .models import load_classifier
@@ -280,6 +300,18 @@ def build_parser():
     p.add_argument("--init", help="start from this model (fine-tune) instead of random weights")
     p.add_argument("--out", required=True, help="model path stem (writes .safetensors and .json)")
     p.set_defaults(func=cmd_train)
+
+    p = command("crossval", "k-fold cross-validation on labelled cutouts: the simulator-trained model as it is, "
+                            "a network trained on the cutouts alone, and the model fine-tuned on them")
+    p.add_argument("--labelled", required=True, help="a labelled source, e.g. folder:PATH with a 'ring' column")
+    p.add_argument("--init", help="the simulator-trained model (default: the shipped one)")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", dest="learning_rate", type=float, default=1e-3, help="peak AdamW learning rate")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="folder for crossval.ecsv and crossval.md")
+    p.set_defaults(func=cmd_crossval)
 
     p = command("evaluate", "metrics and plots on a labelled source")
     p.add_argument("--survey", default="sim", help="sim, or folder:PATH with a 'ring' column")

@@ -61,11 +61,60 @@ def _learning_rate(step, total, warmup, peak):
     return 0.5 * peak * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
+def fit(classifier, train_set, validation_set, settings, progress=True):
+    """Train ``classifier`` in place: AdamW, warm-up then cosine schedule, bf16 autocast,
+    augmentations; keeps the epoch with the best validation PR AUC. Returns the per-epoch
+    history; its last entry also holds the training rate in images/s."""
+    (train_images, train_labels), (val_images, val_labels) = train_set, validation_set
+    generator = torch.Generator().manual_seed(settings.seed)
+    network = classifier.network
+    x_train = classifier.inputs(train_images)
+    y_train = torch.from_numpy(np.asarray(train_labels, dtype=np.float32))
+    optimiser = torch.optim.AdamW(network.parameters(), lr=settings.learning_rate,
+                                  weight_decay=settings.weight_decay)
+    steps_per_epoch = max(1, len(x_train) // settings.batch_size)
+    total = steps_per_epoch * settings.epochs
+    warmup = int(settings.warmup_epochs * steps_per_epoch)
+
+    best, best_state, history, step, training_seconds = -1.0, None, [], 0, 0.0
+    for epoch in range(settings.epochs):
+        network.train()
+        started = time.perf_counter()
+        order = torch.randperm(len(x_train), generator=generator)
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{settings.epochs}", disable=not progress)
+        for b in bar:
+            index = order[b * settings.batch_size:(b + 1) * settings.batch_size]
+            batch = augment(x_train[index], generator).to(memory_format=torch.channels_last)
+            for group in optimiser.param_groups:
+                group["lr"] = _learning_rate(step, total, warmup, settings.learning_rate)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                logits = network(batch).float().squeeze(1)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y_train[index])
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            step += 1
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        training_seconds += time.perf_counter() - started
+        network.eval()
+        val_prob = classifier.predict(val_images)
+        scores = summarise(val_labels, val_prob, 0.5)
+        history.append({"epoch": epoch + 1, "val_roc_auc": scores["roc_auc"], "val_pr_auc": scores["pr_auc"]})
+        if progress:
+            print(f"epoch {epoch + 1}: validation ROC AUC {scores['roc_auc']:.4f} PR AUC {scores['pr_auc']:.4f}")
+        if scores["pr_auc"] > best:
+            best = scores["pr_auc"]
+            best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
+    network.load_state_dict(best_state)
+    network.eval()
+    history[-1]["train_images_per_s"] = round(step * settings.batch_size / max(training_seconds, 1e-9), 1)
+    return history
+
+
 def train(settings, out_path, progress=True):
     """Train, keep the epoch with the best validation PR AUC, pick the max-F1 threshold, save."""
     started = time.time()
     torch.manual_seed(settings.seed)
-    generator = torch.Generator().manual_seed(settings.seed)
     initial_model = ""
     if settings.init:
         classifier = load_classifier(settings.init)
@@ -88,45 +137,7 @@ def train(settings, out_path, progress=True):
                                                   workers=settings.workers)
         data = (f"ringsky simulator v{SIMULATOR_VERSION}, train seed {TRAIN_SEED} (n={settings.n_train}), "
                 f"validation seed {VALIDATION_SEED} (n={settings.n_validation}), ring fraction 0.5")
-    network = classifier.network
-    x_train = classifier.inputs(train_images)
-    y_train = torch.from_numpy(train_labels)
-    optimiser = torch.optim.AdamW(network.parameters(), lr=settings.learning_rate,
-                                  weight_decay=settings.weight_decay)
-    steps_per_epoch = max(1, len(x_train) // settings.batch_size)
-    total = steps_per_epoch * settings.epochs
-    warmup = int(settings.warmup_epochs * steps_per_epoch)
-
-    best, best_state, history, step = -1.0, None, [], 0
-    for epoch in range(settings.epochs):
-        network.train()
-        order = torch.randperm(len(x_train), generator=generator)
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{settings.epochs}", disable=not progress)
-        for b in bar:
-            index = order[b * settings.batch_size:(b + 1) * settings.batch_size]
-            batch = augment(x_train[index], generator).to(memory_format=torch.channels_last)
-            for group in optimiser.param_groups:
-                group["lr"] = _learning_rate(step, total, warmup, settings.learning_rate)
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                logits = network(batch).float().squeeze(1)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y_train[index])
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            step += 1
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-        network.eval()
-        val_prob = classifier.predict(val_images)
-        scores = summarise(val_labels, val_prob, 0.5)
-        history.append({"epoch": epoch + 1, "val_roc_auc": scores["roc_auc"], "val_pr_auc": scores["pr_auc"]})
-        if progress:
-            print(f"epoch {epoch + 1}: validation ROC AUC {scores['roc_auc']:.4f} PR AUC {scores['pr_auc']:.4f}")
-        if scores["pr_auc"] > best:
-            best = scores["pr_auc"]
-            best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
-
-    network.load_state_dict(best_state)
-    network.eval()
+    history = fit(classifier, (train_images, train_labels), (val_images, val_labels), settings, progress)
     val_prob = classifier.predict(val_images)
     config.threshold = best_f1_threshold(val_labels, val_prob)
     config.metrics = {"validation": summarise(val_labels, val_prob, config.threshold), "history": history}
@@ -137,5 +148,5 @@ def train(settings, out_path, progress=True):
         "wall_time_s": round(time.time() - started, 1),
         "threshold_rule": "max F1 on validation",
     }
-    return save_classifier(network, config, out_path)
+    return save_classifier(classifier.network, config, out_path)
 

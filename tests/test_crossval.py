@@ -1,0 +1,45 @@
+"""k-fold cross-validation: stratified folds that follow from ids, the three methods on the
+same folds, and clear errors for sources it cannot split."""
+import numpy as np
+from astropy.table import Table
+from conftest import assert_one_line_error, run_cli
+
+from ringsky.crossval import METHODS, stratified_folds
+
+
+def test_folds_are_stratified_and_follow_from_the_ids_alone():
+    ids = np.array([f"J{k:04d}" for k in range(103)])
+    labels = (np.arange(103) % 3 == 0).astype(int)
+    folds = stratified_folds(ids, labels, 5)
+    for label in (0, 1):
+        counts = np.bincount(folds[labels == label], minlength=5)
+        assert counts.max() - counts.min() <= 1, counts
+    shuffled = np.random.default_rng(0).permutation(103)
+    again = stratified_folds(ids[shuffled], labels[shuffled], 5)
+    assert np.array_equal(again, folds[shuffled])
+
+
+def test_crossval_compares_the_three_methods_on_every_fold(tmp_path, small_model):
+    run_cli("simulate", "--n", 24, "--seed", 5, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
+    result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", small_model, "--folds", 3,
+                     "--epochs", 1, "--batch-size", 4, "--out", tmp_path / "cv", "--quiet")
+    results = Table.read(tmp_path / "cv" / "crossval.ecsv")
+    assert sorted(set(results["method"])) == sorted(METHODS)
+    for method in METHODS:
+        rows = results[results["method"] == method]
+        assert sorted(rows["fold"]) == [0, 1, 2]
+        assert rows["n_test"].sum() == 24  # every galaxy is tested exactly once
+        assert np.all((rows["roc_auc"] >= 0) & (rows["roc_auc"] <= 1))
+    assert results.meta["folds"] == 3 and results.meta["train_images_per_s"] > 0
+    assert "| sim+real |" in (tmp_path / "cv" / "crossval.md").read_text()
+    assert "| real-only |" in result.stdout
+
+
+def test_crossval_refuses_what_it_cannot_split(tmp_path, small_model):
+    run_cli("simulate", "--n", 6, "--seed", 5, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
+    result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", small_model, "--folds", 5,
+                     "--out", tmp_path / "cv", "--quiet", check=False)
+    assert_one_line_error(result, 1, "too few rings or non-rings for 5 folds")
+    result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", small_model, "--folds", 1,
+                     "--out", tmp_path / "cv", "--quiet", check=False)
+    assert_one_line_error(result, 1, "at least 2 folds")
