@@ -219,7 +219,8 @@ def main():
     opts = options()
     path = Path(opts.catalogue)
     try:
-        table, frame, known = load(str(path), path.stat().st_mtime_ns, tuple(opts.overlay))
+        version = path.stat().st_mtime_ns  # the cached readers below start again for a new file
+        table, frame, known = load(str(path), version, tuple(opts.overlay))
     except (RingskyError, OSError) as error:
         st.error(f"cannot open the catalogue: {error}")
         st.stop()
@@ -232,14 +233,14 @@ def main():
     survey_name = st.sidebar.selectbox("Sky background", (LOCAL_SURVEY,) + tuple(ONLINE_SURVEYS), key="survey")
     if survey_name == LOCAL_SURVEY:
         survey = {"local": True, "name": survey_name,
-                  "url": background(str(path), path.stat().st_mtime_ns, opts.hips_order)}
+                  "url": background(str(path), version, opts.hips_order)}
     else:
         survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
 
     selected = st.session_state.get("selected")
     rows = frame[shown]
     centre, fov = view_of(frame["ra"].to_numpy(), frame["dec"].to_numpy())
-    markers = {"url": marker_file(str(path), path.stat().st_mtime_ns, frame), "count": len(frame),
+    markers = {"url": marker_file(str(path), version, frame), "count": len(frame),
                "shown": shown_mask(shown)}
     focus = None
     if selected is not None:

@@ -4,7 +4,6 @@ By default: Buta (2017) Table 2, the Shan et al. (2024) ConvNeXt rings and the K
 et al. (2024) rings, from ``../shared/data/catalogues`` beside the repository (or
 ``$RINGSKY_KNOWN_CATALOGUES``) when present; any table with RA/Dec columns can be added.
 """
-import hashlib
 import os
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from astropy.table import Table
 
 from ringsky import RingskyError
 from ringsky.config import cache_dir
-from ringsky.fileio import atomic_path
+from ringsky.fileio import atomic_path, version_key
 
 MATCH_RADIUS = 5 * u.arcsec
 SHAPES = ("square", "triangle", "rhomb", "cross", "plus")
@@ -49,8 +48,7 @@ def read_known(path):
     if not path.is_file():
         raise RingskyError(f"known catalogue not found: {path}")
     inputs = [path] + ([path.parent / name for name in SIBLINGS.values()] if path.suffix == ".tex" else [])
-    stamp = "|".join(f"{p.resolve()}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in inputs if p.is_file())
-    cached = cache_dir() / "known" / f"{hashlib.sha1(stamp.encode()).hexdigest()[:16]}.npy"
+    cached = cache_dir() / "known" / f"{version_key([p for p in inputs if p.is_file()])}.npy"
     if cached.is_file():
         return tuple(np.load(cached))
     ra, dec = parse_known(path)

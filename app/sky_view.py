@@ -1,6 +1,5 @@
 """The Aladin Lite sky as a Streamlit component, and the local HiPS background it shows."""
 import base64
-import hashlib
 import json
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import streamlit.components.v1 as components
 from astropy.coordinates import SkyCoord
 from mocpy import MOC
 
-from ringsky.fileio import atomic_path
+from ringsky.fileio import atomic_path, version_key
 from ringsky.skyhips import build_hips
 from ringsky.sources import open_source
 
@@ -27,16 +26,9 @@ MARKERS_FORMAT = "ra-dec-p-row"  # part of the marker file's name: a new layout 
 _sky = components.declare_component("ringsky_sky", path=str(APP_DIR / "aladin_component"))
 
 
-def catalogue_key(catalogue_path, *parts):
-    """A name for files derived from one version of a catalogue file (and ``parts``)."""
-    stat = Path(catalogue_path).stat()
-    text = "|".join([str(Path(catalogue_path).resolve()), str(stat.st_mtime_ns), *map(str, parts)])
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
-
-
 def background_folder(catalogue_path, order):
     """Where the catalogue's HiPS lives under the static folder: one per catalogue file version."""
-    return STATIC_DIR / "hips" / catalogue_key(catalogue_path, order)
+    return STATIC_DIR / "hips" / version_key([catalogue_path], order)
 
 
 def ensure_markers(catalogue_path, ra, dec, probability):
@@ -44,7 +36,7 @@ def ensure_markers(catalogue_path, ra, dec, probability):
     path. Little-endian float32 ra, dec, p and int32 catalogue-row columns, least probable
     first (the order the sky draws them in). The browser fetches it once; a filter change
     then sends only a bit mask of the rows shown."""
-    path = STATIC_DIR / "markers" / f"{catalogue_key(catalogue_path, MARKERS_FORMAT)}.bin"
+    path = STATIC_DIR / "markers" / f"{version_key([catalogue_path], MARKERS_FORMAT)}.bin"
     if not path.is_file():
         order = np.argsort(np.asarray(probability), kind="stable")
         columns = [np.asarray(c, dtype="<f4")[order] for c in (ra, dec, probability)] + [order.astype("<i4")]

@@ -16,7 +16,7 @@ from astropy.table import Table
 
 from . import RingskyError
 from .metrics import summarise
-from .models import Classifier, ModelConfig, build_network, load_classifier
+from .models import Classifier, build_network, load_classifier
 from .train import fit
 
 METHODS = ("sim-only", "real-only", "sim+real")
@@ -39,9 +39,7 @@ def _model(method, init, seed):
     classifier = load_classifier(init)
     if method != "real-only":
         return classifier
-    start = classifier.config
-    config = ModelConfig(architecture=start.architecture, input_size=start.input_size, channels=start.channels,
-                         mean=start.mean, std=start.std)
+    config = classifier.config.untrained()
     return Classifier(build_network(config), config)
 
 

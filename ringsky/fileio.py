@@ -1,4 +1,6 @@
-"""Atomic file writes: a result is either complete on disk or absent, never half written."""
+"""Atomic file writes (a result is either complete on disk or absent, never half written), and
+names for files derived from others."""
+import hashlib
 import os
 import uuid
 from contextlib import contextmanager
@@ -16,3 +18,10 @@ def atomic_path(path):
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def version_key(paths, *parts):
+    """A short name for data derived from these files as they are now (path, modification
+    time, size) and ``parts``: a changed file gets a new name, so a stale result is never reused."""
+    stamps = [f"{Path(p).resolve()}:{Path(p).stat().st_mtime_ns}:{Path(p).stat().st_size}" for p in paths]
+    return hashlib.sha1("|".join(stamps + [str(part) for part in parts]).encode()).hexdigest()[:16]

@@ -36,6 +36,12 @@ class ModelConfig:
     metrics: dict = field(default_factory=dict)
     model_id: str = ""
 
+    def untrained(self):
+        """The same network shape and input (architecture, size, channels, normalisation)
+        without this model's threshold, metrics, training record or id."""
+        return ModelConfig(architecture=self.architecture, input_size=self.input_size, channels=self.channels,
+                           mean=self.mean, std=self.std)
+
 
 def build_network(config):
     """An untrained network for ``config`` (no weights are ever downloaded)."""

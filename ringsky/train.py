@@ -118,10 +118,8 @@ def train(settings, out_path, progress=True):
     initial_model = ""
     if settings.init:
         classifier = load_classifier(settings.init)
-        start = classifier.config
-        initial_model = start.model_id
-        config = ModelConfig(architecture=start.architecture, input_size=start.input_size, channels=start.channels,
-                             mean=start.mean, std=start.std)
+        initial_model = classifier.config.model_id
+        config = classifier.config.untrained()
         classifier = Classifier(classifier.network, config)
     else:
         config = ModelConfig(architecture=settings.architecture, input_size=settings.input_size,
