@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 from . import RingskyError, __version__
@@ -58,17 +59,16 @@ def cmd_simulate(args):
 
 
 def cmd_train(args):
-    from dataclasses import fields
-
-    from .train import TrainSettings, train
+    from .train import TrainSettings, load_settings, train
 
     given = vars(args)
-    settings = TrainSettings(**{f.name: given[f.name] for f in fields(TrainSettings) if f.name in given})
+    overrides = {f.name: given[f.name] for f in fields(TrainSettings) if f.name in given}
+    settings = load_settings(getattr(args, "config", None), overrides)
     config = train(settings, args.out, progress=not args.quiet)
     validation = config.metrics["validation"]
     print(f"model {config.model_id} -> {Path(args.out).with_suffix('.safetensors')}\n"
-          f"validation ROC AUC {validation['roc_auc']:.4f}, threshold {config.threshold:.3f}, "
-          f"wall time {config.training['wall_time_s']:.0f} s")
+          f"validation ROC AUC {validation['roc_auc']:.4f}, threshold {config.threshold:.3f} "
+          f"({settings.threshold_rule}), wall time {config.training['wall_time_s']:.0f} s")
 
 
 def cmd_crossval(args):
@@ -285,20 +285,36 @@ def build_parser():
     p = command("train", "train a classifier on simulated galaxies or labelled cutouts (defaults: the shipped "
                          "model's settings)")
     p.argument_default = argparse.SUPPRESS  # options not given keep TrainSettings' defaults
-    p.add_argument("--architecture", help="a timm model name (default convnext_atto)")
+    p.add_argument("--config", help="TOML file of settings (name = value, the names below with _ for -); "
+                                    "options given here override it")
+    p.add_argument("--architecture", help="a timm model name or simple_cnn (default convnext_atto)")
     p.add_argument("--input-size", type=int, help="pixels per side (default 64)")
     p.add_argument("--channels", type=int, choices=(1, 3), help="1 = greyscale, 3 = RGB (default 1)")
+    p.add_argument("--task", help="ring (binary head, default) or morphology (one class per simulated morphology)")
     p.add_argument("--n-train", type=int, help="simulated training galaxies (default 16000)")
     p.add_argument("--n-validation", type=int, help="simulated validation galaxies (default 2000)")
     p.add_argument("--epochs", type=int, help="default 12")
     p.add_argument("--batch-size", type=int, help="default 64")
     p.add_argument("--lr", dest="learning_rate", type=float, help="peak AdamW learning rate (default 2e-3)")
+    p.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 0.05)")
+    p.add_argument("--schedule", help="cosine (default) or constant, after a linear warm-up")
+    p.add_argument("--warmup-epochs", type=float, help="default 0.5")
+    p.add_argument("--unfrozen-blocks", help="blocks trained, counted from the head: 0 = head only, 1, 2, ..., "
+                                             "all (default)")
+    p.add_argument("--layer-decay", type=float, help="learning-rate factor per block away from the head (default 1)")
+    p.add_argument("--balance", help="class imbalance: none (default), weight (loss) or sampler")
+    p.add_argument("--augment", help="dihedral (90 deg turns, flips, jitter; default) or affine (also arbitrary "
+                                     "rotation, shifts, zoom 0.75-1.3, noise)")
+    p.add_argument("--patience", type=int, help="stop after this many epochs without a better validation PR AUC "
+                                                "(default 0: never)")
+    p.add_argument("--threshold-rule", help="max-f1 (default) or precision:P, chosen on validation")
     p.add_argument("--seed", type=int, help="default 0")
     p.add_argument("--workers", type=int, help="processes simulating the training set (default 2)")
     p.add_argument("--labelled", help="train on a labelled source instead, e.g. folder:PATH (the explorer's "
                                       "vote export)")
     p.add_argument("--init", help="start from this model (fine-tune) instead of random weights")
-    p.add_argument("--out", required=True, help="model path stem (writes .safetensors and .json)")
+    p.add_argument("--out", required=True, help="model path stem (writes .safetensors and .json; an interrupted "
+                                                "run resumes from .checkpoint.pt)")
     p.set_defaults(func=cmd_train)
 
     p = command("crossval", "k-fold cross-validation on labelled cutouts: the simulator-trained model as it is, "

@@ -3,6 +3,8 @@
 Training, validation and test sets come from different simulator seeds, so no galaxy can sit
 in two of them; augmentation happens per batch, after the split.
 """
+import math
+
 import numpy as np
 import torch
 from astropy.table import Table
@@ -48,6 +50,24 @@ def augment(batch, generator):
     colour = 1 + 0.2 * (torch.rand(n, batch.shape[1], 1, 1, generator=generator) - 0.5)
     offset = 0.6 * (torch.rand(n, 1, 1, 1, generator=generator) - 0.5)
     return out * gain * colour + offset
+
+
+def affine(batch, generator, zoom=(0.75, 1.3), shift=0.08, noise=0.05):
+    """Arbitrary rotation, zoom (log-uniform in ``zoom``) and shift (up to ``shift`` of the
+    half-width) in one bilinear resampling that reflects at the edges, then Gaussian noise of
+    up to ``noise`` (normalised units); every sample gets its own draw."""
+    n = batch.shape[0]
+    angle = 2 * math.pi * torch.rand(n, generator=generator)
+    low, high = math.log(zoom[0]), math.log(zoom[1])
+    inverse_zoom = torch.exp(-(low + (high - low) * torch.rand(n, generator=generator)))
+    offsets = shift * (2 * torch.rand(n, 2, generator=generator) - 1)
+    cos, sin = torch.cos(angle) * inverse_zoom, torch.sin(angle) * inverse_zoom
+    theta = torch.stack([torch.stack([cos, -sin, offsets[:, 0]], 1), torch.stack([sin, cos, offsets[:, 1]], 1)], 1)
+    grid = torch.nn.functional.affine_grid(theta, list(batch.shape), align_corners=False)
+    out = torch.nn.functional.grid_sample(batch.contiguous(), grid, mode="bilinear", padding_mode="reflection",
+                                          align_corners=False)
+    sigma = noise * torch.rand(n, 1, 1, 1, generator=generator)
+    return out + sigma * torch.randn(out.shape, generator=generator)
 
 
 SPLITS = ("train", "validation", "test")

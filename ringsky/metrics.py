@@ -1,6 +1,10 @@
 """Evaluation metrics, threshold choice and plots for a binary ring classifier."""
+import warnings
+
 import numpy as np
 from sklearn import metrics as skm
+
+from . import RingskyError
 
 
 def best_f1_threshold(labels, probabilities):
@@ -8,6 +12,36 @@ def best_f1_threshold(labels, probabilities):
     precision, recall, thresholds = skm.precision_recall_curve(labels, probabilities)
     f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
     return float(thresholds[np.argmax(f1[:-1])])
+
+
+def parse_threshold_rule(rule):
+    """``"max-f1"`` -> (``"max-f1"``, None); ``"precision:0.9"`` -> (``"precision"``, 0.9)."""
+    if rule == "max-f1":
+        return rule, None
+    name, _, value = rule.partition(":")
+    try:
+        target = float(value)
+    except ValueError:
+        target = -1.0
+    if name != "precision" or not 0 < target <= 1:
+        raise RingskyError(f"threshold rule must be 'max-f1' or 'precision:P' with 0 < P <= 1, not {rule!r}")
+    return name, target
+
+
+def select_threshold(labels, probabilities, rule):
+    """The cut chosen on a validation set by ``rule``: max F1, or the lowest cut (most recall)
+    whose precision reaches the target. Where no cut reaches it, the most precise cut, with a
+    warning, so a finished training run is never lost to an unreachable target."""
+    name, target = parse_threshold_rule(rule)
+    if name == "max-f1":
+        return best_f1_threshold(labels, probabilities)
+    precision, _, thresholds = skm.precision_recall_curve(labels, probabilities)
+    reaching = np.flatnonzero(precision[:-1] >= target)
+    if len(reaching):
+        return float(thresholds[reaching[0]])
+    warnings.warn(f"no threshold reaches precision {target:g} on validation (best {precision[:-1].max():.3f}); "
+                  "using the most precise one")
+    return float(thresholds[np.argmax(precision[:-1])])
 
 
 def summarise(labels, probabilities, threshold):

@@ -1,4 +1,8 @@
-"""Classifiers and their files: timm backbones with a one-logit ring head.
+"""Classifiers and their files: timm backbones with a ring head.
+
+The head is either one ring logit (binary) or one logit per morphology class (multi-class,
+``classes`` names them, one of them ``"ring"``); either way the classifier gives P(ring), so
+scoring, thresholds and catalogues treat both alike.
 
 A model on disk is two files side by side: ``NAME.safetensors`` (weights, never pickled)
 and ``NAME.json`` (architecture, input size, channels, normalisation, threshold, training
@@ -14,6 +18,7 @@ import torch
 
 from . import RingskyError
 from . import _torchvision_compat  # noqa: F401  (must precede the first timm import)
+from . import simple_cnn  # noqa: F401  (registers the SimpleCNN baseline with timm)
 from .fileio import atomic_path
 from .imaging import to_model_input
 
@@ -32,15 +37,21 @@ class ModelConfig:
     mean: float = 0.5
     std: float = 0.25
     threshold: float = 0.5
+    classes: list = field(default_factory=list)
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     model_id: str = ""
 
     def untrained(self):
-        """The same network shape and input (architecture, size, channels, normalisation)
+        """The same network shape and input (architecture, size, channels, normalisation, classes)
         without this model's threshold, metrics, training record or id."""
         return ModelConfig(architecture=self.architecture, input_size=self.input_size, channels=self.channels,
-                           mean=self.mean, std=self.std)
+                           mean=self.mean, std=self.std, classes=list(self.classes))
+
+    @property
+    def outputs(self):
+        """Logits per galaxy: 1 for a binary ring head, one per class otherwise."""
+        return len(self.classes) or 1
 
 
 def build_network(config):
@@ -48,7 +59,7 @@ def build_network(config):
     import timm
 
     try:
-        return timm.create_model(config.architecture, pretrained=False, num_classes=1,
+        return timm.create_model(config.architecture, pretrained=False, num_classes=config.outputs,
                                  in_chans=config.channels)
     except RuntimeError as error:
         raise ModelFileError(f"unknown architecture {config.architecture!r}: {error}") from error
@@ -107,14 +118,30 @@ class Classifier:
         c = self.config
         return torch.from_numpy(to_model_input(images, c.channels, c.mean, c.std))
 
-    def logits(self, batch):
-        """Raw outputs for a prepared tensor batch, in bf16 autocast (measured faster on CPU)."""
+    def ring_logit(self, outputs):
+        """log(P(ring) / (1 - P(ring))) from the network's float outputs (N, outputs): the logit
+        itself for a binary head; for classes, the ring logit against the log-sum of the others."""
+        if not self.config.classes:
+            return outputs[:, 0]
+        ring = self.config.classes.index("ring")
+        others = torch.cat([outputs[:, :ring], outputs[:, ring + 1:]], dim=1)
+        return outputs[:, ring] - torch.logsumexp(others, dim=1)
+
+    def outputs(self, batch):
+        """Raw network outputs (N, outputs) for a prepared tensor batch, in bf16 autocast
+        (measured faster on CPU)."""
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-            return self.network(batch.to(memory_format=torch.channels_last)).float().squeeze(1)
+            return self.network(batch.to(memory_format=torch.channels_last)).float()
 
     def probabilities(self, batch):
         """Ring probability for each image of a prepared tensor batch, as float32 numpy."""
-        return torch.sigmoid(self.logits(batch)).numpy()
+        return torch.sigmoid(self.ring_logit(self.outputs(batch))).numpy()
+
+    def class_probabilities(self, images, batch_size=256):
+        """(N, classes) softmax probabilities of a multi-class model for uint8 pictures."""
+        out = [torch.softmax(self.outputs(self.inputs(images[i:i + batch_size])), dim=1).numpy()
+               for i in range(0, len(images), batch_size)]
+        return np.concatenate(out) if out else np.empty((0, self.config.outputs), dtype=np.float32)
 
     def predict(self, images, batch_size=256):
         """Ring probability for each uint8 picture."""

@@ -20,7 +20,7 @@ def smoothgrad(classifier, image, samples=16, noise=0.1, seed=0, blur=1.5):
     noisy = (batch + spread * torch.randn(batch.shape, generator=generator)).requires_grad_(True)
     network = classifier.network
     network.zero_grad(set_to_none=True)
-    network(noisy).sum().backward()
+    classifier.ring_logit(network(noisy).float()).sum().backward()
     saliency = gaussian_filter(noisy.grad.abs().amax(dim=1).mean(dim=0).numpy(), blur)
     top = np.percentile(saliency, 99.5)
     return np.clip(saliency / top, 0, 1) if top > 0 else saliency

@@ -31,12 +31,12 @@ from ringsky.tiles import parse_tile_spec
 def model_only_rate(classifier, images, batch_size, repeats=3):
     """Galaxies/s of the network alone on pre-decoded, pre-normalised tensors (best of repeats)."""
     batches = [classifier.inputs(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]
-    classifier.logits(batches[0])
+    classifier.outputs(batches[0])
     best = 0.0
     for _ in range(repeats):
         started = time.perf_counter()
         for batch in batches:
-            classifier.logits(batch)
+            classifier.outputs(batch)
         best = max(best, len(images) / (time.perf_counter() - started))
     return best
 
