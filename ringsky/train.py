@@ -143,7 +143,7 @@ def _learning_rate(step, total, warmup, peak, schedule):
     return 0.5 * peak * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
-def _class_balance(config, y, balance):
+def class_balance(config, y, balance):
     """Loss weights (binary: the positive weight; classes: one per class) for ``balance="weight"``,
     per-sample draw weights for ``balance="sampler"``; inverse class frequencies either way."""
     n_classes = max(2, config.outputs)
@@ -174,7 +174,7 @@ def fit(classifier, train_set, validation_set, settings, progress=True, checkpoi
     generator = torch.Generator().manual_seed(settings.seed)
     x_train = classifier.inputs(train_images)
     y_train = torch.from_numpy(np.asarray(train_targets, dtype=np.int64 if config.classes else np.float32))
-    loss_weight, draw_weight = _class_balance(config, y_train, settings.balance)
+    loss_weight, draw_weight = class_balance(config, y_train, settings.balance)
     optimiser = torch.optim.AdamW(optimiser_groups(network, settings.unfrozen_blocks, settings.weight_decay,
                                                    settings.layer_decay), lr=settings.learning_rate)
     steps_per_epoch = max(1, len(x_train) // settings.batch_size)

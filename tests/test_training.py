@@ -1,0 +1,185 @@
+"""ringsky train: settings, fine-tuning depth, augmentations, class balance, heads, checkpoints."""
+import json
+import math
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO, assert_one_line_error, run_cli
+from ringsky.data import affine
+from ringsky.finetune import blocks, optimiser_groups
+from ringsky.metrics import select_threshold
+from ringsky.models import Classifier, ModelConfig, build_network, load_classifier
+from ringsky import RingskyError
+from ringsky.train import TrainSettings, class_balance, fit, load_settings, settings_from, train
+
+TINY = {"input_size": 32, "n_train": 256, "n_validation": 64, "epochs": 2, "batch_size": 32, "workers": 1}
+
+
+def test_toml_settings_with_command_line_overrides(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('architecture = "simple_cnn"\nepochs = 3\nunfrozen_blocks = 1\nlearning_rate = 1\n')
+    settings = load_settings(path, {"epochs": 5})
+    assert (settings.architecture, settings.epochs, settings.unfrozen_blocks) == ("simple_cnn", 5, 1)
+    assert settings.learning_rate == 1.0 and isinstance(settings.learning_rate, float)
+    assert load_settings(None, {"unfrozen_blocks": "2"}).unfrozen_blocks == 2
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ({"epoch": 3}, "unknown setting 'epoch'"),
+    ({"epochs": "ten"}, "epochs must be int"),
+    ({"schedule": "linear"}, "schedule must be one of cosine, constant"),
+    ({"unfrozen_blocks": "two"}, "unfrozen_blocks must be 'all'"),
+    ({"threshold_rule": "precision:1.5"}, "threshold rule must be"),
+    ({"balance": "oversample"}, "balance must be one of none, weight, sampler"),
+])
+def test_bad_settings_are_refused(values, fragment):
+    with pytest.raises(RingskyError, match=re.escape(fragment)):
+        settings_from(values)
+
+
+@pytest.mark.parametrize("text, option, fragment", [
+    ("epochs = \n", [], "not valid TOML"),
+    ("", ["--augment", "mixup"], "augment must be one of dihedral, affine"),
+])
+def test_bad_settings_are_one_line_errors_before_training(tmp_path, text, option, fragment):
+    path = tmp_path / "run.toml"
+    path.write_text(text)
+    result = run_cli("train", "--config", path, *option, "--out", tmp_path / "m", check=False)
+    assert_one_line_error(result, 1, fragment)
+    assert not list(tmp_path.glob("m.*"))
+
+
+def test_simple_cnn_is_three_conv_layers_and_one_linear_layer():
+    network = build_network(ModelConfig(architecture="simple_cnn", channels=1))
+    kinds = [type(m).__name__ for m in network.modules()]
+    assert kinds.count("Conv2d") == 3 and kinds.count("Linear") == 1
+    assert network(torch.zeros(2, 1, 64, 64)).shape == (2, 1)
+    assert len(blocks(network)) == 4  # three conv blocks, then the head
+
+
+@pytest.mark.parametrize("architecture, n_blocks", [("convnext_atto", 6), ("resnet18", 6), ("efficientnet_b0", 9),
+                                                    ("simple_cnn", 4)])
+def test_unfrozen_blocks_are_counted_from_the_head(architecture, n_blocks):
+    network = build_network(ModelConfig(architecture=architecture, channels=1))
+    ordered = blocks(network)
+    assert len(ordered) == n_blocks
+    head = set(ordered[-1])
+    groups = optimiser_groups(network, 0, 0.05)
+    trainable = {n for n, p in network.named_parameters() if p.requires_grad}
+    assert trainable == head and len(groups) == 1
+    groups = optimiser_groups(network, 2, 0.05, layer_decay=0.5)
+    trainable = {n for n, p in network.named_parameters() if p.requires_grad}
+    assert trainable == head | set(ordered[-2]) | set(ordered[-3])
+    assert [g["lr_scale"] for g in groups] == [1.0, 0.5, 0.25]
+    optimiser_groups(network, "all", 0.05)
+    assert all(p.requires_grad for p in network.parameters())
+
+
+def test_training_the_head_alone_leaves_the_frozen_blocks_and_their_statistics_untouched():
+    config = ModelConfig(architecture="resnet18", input_size=32, channels=1)
+    torch.manual_seed(0)
+    classifier = Classifier(build_network(config), config)
+    before = {k: v.clone() for k, v in classifier.network.state_dict().items()}
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    labels = np.tile([0.0, 1.0], 32).astype(np.float32)
+    fit(classifier, (images, labels), (images[:16], labels[:16]),
+        TrainSettings(epochs=1, batch_size=16, unfrozen_blocks=0), progress=False)
+    after = classifier.network.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed == {"fc.weight", "fc.bias"}  # batch-norm running means and variances included
+
+
+def test_affine_augmentation_rotates_by_any_angle_zooms_and_shifts():
+    size = 48
+    y, x = np.mgrid[:size, :size] - (size - 1) / 2
+    bar = torch.from_numpy(np.exp(-(x / 12) ** 2 - (y / 2) ** 2).astype(np.float32))[None, None].repeat(256, 1, 1, 1)
+    out = affine(bar, torch.Generator().manual_seed(0), shift=0.0, noise=0.0)
+    weights = out[:, 0].clamp(min=0).numpy()
+    total = weights.sum(axis=(1, 2))
+    angles = np.degrees([0.5 * math.atan2(2 * (w * x * y).sum(), (w * (x**2 - y**2)).sum()) for w in weights]) % 180
+    off_axis = np.minimum(angles % 90, 90 - angles % 90)
+    assert (off_axis > 10).mean() > 0.6  # not just 90 deg turns
+    assert np.histogram(angles, bins=6, range=(0, 180))[0].min() > 20  # every orientation drawn
+    assert total.max() / total.min() > 1.5  # zoom changes how much of the bar is in the frame
+    still = affine(bar[:8], torch.Generator().manual_seed(1), zoom=(1, 1), shift=0.0, noise=0.0)
+    centroids = [(w * x).sum() / w.sum() for w in still[:, 0].clamp(min=0).numpy()]
+    assert np.abs(centroids).max() < 0.5
+    moved = affine(bar[:64], torch.Generator().manual_seed(1), zoom=(1, 1), shift=0.2, noise=0.0)
+    centroids = [(w * x).sum() / w.sum() for w in moved[:, 0].clamp(min=0).numpy()]
+    assert np.abs(centroids).max() > 1.5
+
+
+def test_class_balance_by_loss_weight_or_by_sampler():
+    labels = torch.tensor([1.0] + [0.0] * 9)
+    weight, draw = class_balance(ModelConfig(), labels, "weight")
+    assert float(weight) == pytest.approx(9.0) and draw is None
+    _, draw = class_balance(ModelConfig(), labels, "sampler")
+    drawn = labels[torch.multinomial(draw, 10000, replacement=True, generator=torch.Generator().manual_seed(0))]
+    assert 0.45 < float(drawn.mean()) < 0.55
+    classes = ModelConfig(classes=["ring", "a", "b"])
+    weight, _ = class_balance(classes, torch.tensor([0, 1, 1, 2, 2, 2, 2, 2, 2]), "weight")
+    assert torch.allclose(weight, torch.tensor([3.0, 1.5, 0.5]))
+
+
+def test_threshold_by_max_f1_or_by_target_precision():
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    probabilities = np.array([0.1, 0.2, 0.7, 0.6, 0.8, 0.9])
+    assert select_threshold(labels, probabilities, "max-f1") == pytest.approx(0.6)
+    assert select_threshold(labels, probabilities, "precision:0.75") == pytest.approx(0.6)
+    assert select_threshold(labels, probabilities, "precision:1") == pytest.approx(0.8)
+    with pytest.warns(UserWarning, match="no threshold reaches precision 1"):
+        assert select_threshold([1, 0, 1], [0.2, 0.9, 0.5], "precision:1") == pytest.approx(0.2)  # 2/3 precise
+
+
+def test_a_fixed_seed_gives_the_same_model(tmp_path):
+    settings = TrainSettings(architecture="simple_cnn", augment="affine", balance="sampler", **TINY)
+    first = train(settings, tmp_path / "a", progress=False)
+    second = train(settings, tmp_path / "b", progress=False)
+    assert first.model_id == second.model_id
+    assert not (tmp_path / "a.checkpoint.pt").exists()
+    other = train(TrainSettings(architecture="simple_cnn", augment="affine", balance="sampler",
+                                **{**TINY, "n_train": 288}), tmp_path / "c", progress=False)
+    assert other.model_id != first.model_id
+
+
+def test_a_morphology_head_gives_ring_probabilities_like_a_binary_one(tmp_path):
+    config = train(TrainSettings(architecture="simple_cnn", task="morphology", **TINY), tmp_path / "m", progress=False)
+    assert config.classes[0] == "ring" and len(config.classes) == 7
+    classifier = load_classifier(tmp_path / "m")
+    images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    by_class = classifier.class_probabilities(images)
+    assert by_class.shape == (8, 7) and np.allclose(by_class.sum(axis=1), 1, atol=1e-5)
+    assert np.allclose(classifier.predict(images), by_class[:, 0], atol=1e-5)
+    assert 0 < config.threshold < 1 and "validation" in config.metrics
+
+
+def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_model(tmp_path):
+    options = ["--architecture", "simple_cnn", "--input-size", "32", "--n-train", "256", "--n-validation", "64",
+               "--epochs", "6", "--batch-size", "16", "--workers", "1", "--augment", "affine", "--quiet"]
+    whole = run_cli("train", *options, "--out", tmp_path / "whole")
+    out = tmp_path / "killed"
+    checkpoint = out.with_suffix(".checkpoint.pt")
+    process = subprocess.Popen([sys.executable, "-m", "ringsky.cli", "train", *options, "--out", str(out)],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert checkpoint.exists() and not out.with_suffix(".json").exists(), "the run ended before it could be killed"
+    assert torch.load(checkpoint, weights_only=True)["epoch"] < 6
+
+    changed = run_cli("train", *options, "--lr", "0.01", "--out", out, check=False)
+    assert_one_line_error(changed, 1, "other settings (learning_rate)")
+    resumed = run_cli("train", *options, "--out", out)
+    assert not checkpoint.exists()
+    model_id = json.loads(out.with_suffix(".json").read_text())["model_id"]
+    assert model_id == json.loads((tmp_path / "whole.json").read_text())["model_id"], whole.stdout
