@@ -92,23 +92,31 @@ def cmd_crossval(args):
 
 
 def cmd_evaluate(args):
-    from .metrics import format_summary, plot_confusion, plot_roc, summarise
+    from .evaluate import choose_threshold, evaluate, validation_sample
+    from .metrics import format_summary, parse_threshold_rule
     from .models import load_classifier
 
+    if args.threshold_rule is not None:
+        parse_threshold_rule(args.threshold_rule)
+        if args.validation is None:
+            raise UsageError("--threshold-rule needs --validation, the labelled source to choose the threshold on")
+        if args.validation == args.survey and args.survey != "sim":
+            raise UsageError("--validation must not be the test source: a threshold chosen on the test set "
+                             "flatters every metric at it")
     classifier = load_classifier(args.model)
+    npix = classifier.config.input_size
     source = _source(args)
-    images, labels, _ = source.labelled_sample(classifier.config.input_size)
-    probabilities = classifier.predict(images)
-    threshold = classifier.config.threshold if args.threshold is None else args.threshold
-    summary = summarise(labels, probabilities, threshold)
-    summary.update({"model_id": classifier.config.model_id, "survey": source.name})
+    validation = None
+    if args.threshold_rule is not None:
+        validation = validation_sample(args.validation, npix)
+    threshold, origin = choose_threshold(classifier, args.threshold_rule, validation, args.threshold)
+    images, labels, table = source.labelled_sample(npix)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    title = f"{classifier.config.model_id} on {source.name}"
-    plot_roc(labels, probabilities, out / "roc.png", title)
-    plot_confusion(summary, out / "confusion.png", title)
-    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"model {classifier.config.model_id} on {source.name}\n{format_summary(summary)}\n"
+    summary = evaluate(classifier, images, labels, table, threshold, out,
+                       f"{classifier.config.model_id} on {source.name}", resamples=args.resamples)
+    print(f"model {classifier.config.model_id} on {source.name}, threshold {threshold:.3f} ({origin})\n"
+          f"{format_summary(summary)}\n95 % intervals from {args.resamples} bootstrap resamples; "
+          f"calibration error (ECE) {summary['calibration']['ece']:.3f}\n"
           f"plots and metrics.json -> {out}")
 
 
@@ -333,6 +341,9 @@ def build_parser():
     p.add_argument("--survey", default="sim", help="sim, or folder:PATH with a 'ring' column")
     p.add_argument("--model", help="model file (default: the shipped model)")
     p.add_argument("--threshold", type=float, help="override the model's threshold")
+    p.add_argument("--threshold-rule", help="choose the threshold on --validation instead: max-f1 or precision:P")
+    p.add_argument("--validation", help="labelled source for --threshold-rule (sim, folder:PATH)")
+    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the 95 %% intervals")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_evaluate)
 

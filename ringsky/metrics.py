@@ -62,13 +62,37 @@ def summarise(labels, probabilities, threshold):
     }
 
 
+def _json_list(values):
+    """Floats with empty bins as None (JSON has no NaN)."""
+    return [None if np.isnan(v) else float(v) for v in values]
+
+
+def reliability(labels, probabilities, bins=10):
+    """Calibration in equal-width probability bins: mean predicted probability, fraction of
+    rings and count per bin, and the expected calibration error (count-weighted gap)."""
+    labels, probabilities = np.asarray(labels).astype(float), np.asarray(probabilities)
+    which = np.minimum((probabilities * bins).astype(int), bins - 1)
+    count = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        predicted = np.bincount(which, probabilities, bins) / count
+        observed = np.bincount(which, labels, bins) / count
+    gap = np.nansum(count * np.abs(predicted - observed)) / max(len(labels), 1)
+    return {"bins": bins, "mean_predicted": _json_list(predicted), "fraction_ring": _json_list(observed),
+            "count": count.tolist(), "ece": float(gap)}
+
+
 def format_summary(summary):
-    """One readable block for the terminal."""
-    c = summary["confusion"]
+    """One readable block for the terminal, with 95 % intervals where they were computed."""
+    c, interval = summary["confusion"], summary.get("interval_95", {})
+
+    def show(name):
+        low_high = interval.get(name)
+        return f"{summary[name]:.3f}" + (f" [{low_high[0]:.3f}, {low_high[1]:.3f}]" if low_high else "")
+
     return (f"test set: {summary['n']} galaxies ({summary['n_ring']} rings, {summary['n_not_ring']} not rings)\n"
-            f"ROC AUC {summary['roc_auc']:.3f}  PR AUC {summary['pr_auc']:.3f}\n"
-            f"at threshold {summary['threshold']:.3f}: precision {summary['precision']:.3f}  "
-            f"recall {summary['recall']:.3f}  F1 {summary['f1']:.3f}  accuracy {summary['accuracy']:.3f}\n"
+            f"ROC AUC {show('roc_auc')}  PR AUC {show('pr_auc')}\n"
+            f"at threshold {summary['threshold']:.3f}: precision {show('precision')}  "
+            f"recall {show('recall')}  F1 {show('f1')}  accuracy {show('accuracy')}\n"
             f"confusion: TP {c['tp']}  FP {c['fp']}  FN {c['fn']}  TN {c['tn']}")
 
 
@@ -81,6 +105,39 @@ def plot_roc(labels, probabilities, path, title):
     ax.plot([0, 1], [0, 1], ls=":", color="grey")
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title)
     ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_precision_recall(labels, probabilities, summary, path, title):
+    """The PR curve, the class balance as the chance level, and the operating point."""
+    import matplotlib.pyplot as plt
+
+    precision, recall, _ = skm.precision_recall_curve(labels, probabilities)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot(recall, precision, label=f"AP = {summary['pr_auc']:.3f}")
+    ax.axhline(summary["n_ring"] / summary["n"], ls=":", color="grey", label="chance")
+    ax.plot([summary["recall"]], [summary["precision"]], "o", color="C3",
+            label=f"threshold {summary['threshold']:.3f}")
+    ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title=title)
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_reliability(calibration, path, title):
+    """Reliability diagram: fraction of rings against mean predicted probability per bin."""
+    import matplotlib.pyplot as plt
+
+    shown = [(p, o) for p, o in zip(calibration["mean_predicted"], calibration["fraction_ring"]) if p is not None]
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], ls=":", color="grey")
+    ax.plot(*zip(*shown), "o-", label=f"ECE = {calibration['ece']:.3f}")
+    ax.set(xlabel="predicted ring probability", ylabel="fraction that are rings", xlim=(0, 1), ylim=(0, 1),
+           title=title)
+    ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

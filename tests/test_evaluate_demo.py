@@ -3,8 +3,11 @@ import json
 import re
 
 import numpy as np
-from conftest import REAL_RINGS, needs_real_rings, run_cli
+import pytest
+from conftest import REAL_RINGS, assert_one_line_error, needs_real_rings, run_cli
 
+from ringsky.evaluate import bootstrap_intervals
+from ringsky.metrics import reliability
 from ringsky.sources.simulated import SimulatedSky
 
 
@@ -14,15 +17,47 @@ def test_simulated_test_set_is_balanced_and_labelled_by_truth():
     assert np.array_equal(labels, truth["is_ring"].astype(int)) and 10 < labels.sum() < 30
 
 
-def test_evaluate_writes_metrics_and_plots(tmp_path, small_model):
-    run_cli("simulate", "--n", 40, "--seed", 8, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
+def test_evaluate_writes_metrics_intervals_and_plots(tmp_path, small_model):
+    run_cli("simulate", "--n", 60, "--seed", 8, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
     result = run_cli("evaluate", "--survey", f"folder:{tmp_path / 'sim'}", "--model", small_model,
-                     "--out", tmp_path / "eval")
-    assert re.search(r"ROC AUC \d\.\d{3}", result.stdout)
+                     "--resamples", 200, "--out", tmp_path / "eval")
+    assert re.search(r"ROC AUC \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", result.stdout)
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert metrics["n"] == 40 and metrics["n_ring"] + metrics["n_not_ring"] == 40
-    for plot in ("roc.png", "confusion.png"):
+    assert metrics["n"] == 60 and metrics["n_ring"] + metrics["n_not_ring"] == 60
+    for name in ("roc_auc", "pr_auc", "precision", "recall", "f1", "accuracy"):
+        low, high = metrics["interval_95"][name]
+        assert low <= metrics[name] <= high
+    assert all(np.diff(metrics["interval_95"][name])[0] > 0 for name in ("roc_auc", "pr_auc"))
+    assert sum(metrics["calibration"]["count"]) == 60
+    assert sum(v["n"] for v in metrics["recall_by_ring_type"].values()) == metrics["n_ring"]
+    assert sum(v["n"] for v in metrics["flagged_by_non_ring_morphology"].values()) == metrics["n_not_ring"]
+    for plot in ("roc.png", "pr.png", "confusion.png", "reliability.png"):
         assert (tmp_path / "eval" / plot).read_bytes()[:4] == b"\x89PNG"
+
+    run_cli("simulate", "--n", 40, "--seed", 9, "--npix", 32, "--out", tmp_path / "val", "--workers", 1)
+    chosen = run_cli("evaluate", "--survey", f"folder:{tmp_path / 'sim'}", "--model", small_model,
+                     "--threshold-rule", "precision:0.6", "--validation", f"folder:{tmp_path / 'val'}",
+                     "--resamples", 50,
+                     "--out", tmp_path / "eval2")
+    assert "(precision:0.6 on validation)" in chosen.stdout
+    same = run_cli("evaluate", "--survey", f"folder:{tmp_path / 'sim'}", "--threshold-rule", "max-f1",
+                   "--validation", f"folder:{tmp_path / 'sim'}", "--out", tmp_path / "eval3", check=False)
+    assert_one_line_error(same, 2, "--validation must not be the test source")
+
+
+def test_bootstrap_intervals_and_calibration_on_known_cases():
+    labels = np.array([0, 1] * 50)
+    perfect = labels * 0.8 + 0.1
+    intervals = bootstrap_intervals(labels, perfect, 0.5, resamples=100)
+    assert all(bounds == [1.0, 1.0] for bounds in intervals.values())
+    noisy = np.random.default_rng(0).uniform(size=100)
+    low, high = bootstrap_intervals(labels, noisy, 0.5, resamples=300)["roc_auc"]
+    assert low < 0.5 < high and 0.1 < high - low < 0.4  # a chance-level AUC on 100 galaxies
+    calibration = reliability(labels, perfect)
+    assert calibration["count"][1] == 50 and calibration["count"][9] == 50
+    assert calibration["fraction_ring"][1] == 0 and calibration["fraction_ring"][9] == 1
+    assert calibration["mean_predicted"][0] is None
+    assert calibration["ece"] == pytest.approx(0.1)
 
 
 @needs_real_rings()

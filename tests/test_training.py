@@ -12,12 +12,14 @@ import pytest
 import torch
 
 from conftest import REPO, assert_one_line_error, run_cli
-from ringsky.data import affine
+from ringsky.data import affine, simulated_set
+from ringsky.evaluate import evaluate
 from ringsky.finetune import blocks, optimiser_groups
 from ringsky.metrics import select_threshold
 from ringsky.models import Classifier, ModelConfig, build_network, load_classifier
 from ringsky import RingskyError
-from ringsky.train import TrainSettings, class_balance, fit, load_settings, settings_from, train
+from ringsky.train import (VALIDATION_SEED, TrainSettings, class_balance, fit, load_settings, settings_from,
+                           train)
 
 TINY = {"input_size": 32, "n_train": 256, "n_validation": 64, "epochs": 2, "batch_size": 32, "workers": 1}
 
@@ -159,6 +161,11 @@ def test_a_morphology_head_gives_ring_probabilities_like_a_binary_one(tmp_path):
     assert by_class.shape == (8, 7) and np.allclose(by_class.sum(axis=1), 1, atol=1e-5)
     assert np.allclose(classifier.predict(images), by_class[:, 0], atol=1e-5)
     assert 0 < config.threshold < 1 and "validation" in config.metrics
+    images, labels, truth = simulated_set(64, VALIDATION_SEED, 32)
+    summary = evaluate(classifier, images, labels, truth, config.threshold, tmp_path / "eval", "t", resamples=20)
+    predicted = np.array(config.classes)[classifier.class_probabilities(images).argmax(axis=1)]
+    assert summary["morphology"]["accuracy"] == pytest.approx((predicted == np.asarray(truth["morphology"])).mean())
+    assert set(summary["morphology"]["recall_by_class"]) == set(truth["morphology"])
 
 
 def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_model(tmp_path):

@@ -98,7 +98,8 @@ def write_simulated_folder(out, n, seed, ring_fraction, npix, workers=1):
     with atomic_path(out / "truth.fits") as temporary:
         truth.write(temporary, format="fits")
     manifest = Table({"id": [f"sim{seed}-{i:06d}" for i in truth["id"]], "ra": ra, "dec": dec,
-                      "image": names, "ring": truth["is_ring"].astype(int)})
+                      "image": names, "ring": truth["is_ring"].astype(int), "ring_type": truth["ring_type"],
+                      "morphology": truth["morphology"]})
     with atomic_path(out / "catalogue.csv") as temporary:
         manifest.write(temporary, format="ascii.csv")
     return truth
