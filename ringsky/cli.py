@@ -2,7 +2,6 @@
 2 for a bad command line (tile spec, survey name), 1 for anything else that went wrong.
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -89,6 +88,14 @@ def cmd_crossval(args):
     with atomic_path(out / "crossval.md") as temporary:
         temporary.write_text(summary)
     print(summary + f"per-fold results -> {out / 'crossval.ecsv'}")
+
+
+def cmd_grid(args):
+    from .grid import leaderboard_markdown, run_grid
+
+    board = run_grid(args.grid, args.out, progress=not args.quiet)
+    print(leaderboard_markdown(board, board.meta["evaluate_on"])
+          + f"leaderboard.csv, leaderboard.md and one folder per run -> {args.out}")
 
 
 def cmd_evaluate(args):
@@ -336,6 +343,11 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="folder for crossval.ecsv and crossval.md")
     p.set_defaults(func=cmd_crossval)
+
+    p = command("grid", "train and evaluate a grid of configurations (a TOML file) and rank them")
+    p.add_argument("grid", help="TOML file: [base] settings, [grid] lists of values, [[extra]] runs, evaluate_on")
+    p.add_argument("--out", required=True, help="folder for runs/ and leaderboard.csv/.md (reruns skip finished runs)")
+    p.set_defaults(func=cmd_grid)
 
     p = command("evaluate", "metrics and plots on a labelled source")
     p.add_argument("--survey", default="sim", help="sim, or folder:PATH with a 'ring' column")

@@ -186,7 +186,7 @@ def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_model(tmp_path):
 
     changed = run_cli("train", *options, "--lr", "0.01", "--out", out, check=False)
     assert_one_line_error(changed, 1, "other settings (learning_rate)")
-    resumed = run_cli("train", *options, "--out", out)
+    run_cli("train", *options, "--out", out)
     assert not checkpoint.exists()
     model_id = json.loads(out.with_suffix(".json").read_text())["model_id"]
     assert model_id == json.loads((tmp_path / "whole.json").read_text())["model_id"], whole.stdout
