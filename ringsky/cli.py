@@ -71,20 +71,20 @@ def cmd_train(args):
 
 
 def cmd_crossval(args):
-    from .crossval import crossvalidate, summary_markdown
+    from .crossval import DEFAULTS, crossvalidate, summary_markdown
     from .fileio import atomic_path
-    from .train import TrainSettings
+    from .train import load_settings
 
-    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                             warmup_epochs=1, seed=args.seed)
+    overrides = {k: v for k, v in vars(args).items() if k in ("epochs", "batch_size", "learning_rate", "seed")}
+    settings = load_settings(getattr(args, "config", None), overrides, defaults=DEFAULTS)
     results = crossvalidate(args.labelled, args.init, settings, folds=args.folds, progress=not args.quiet)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "crossval.ecsv") as temporary:
         results.write(temporary, format="ascii.ecsv")
-    summary = (f"{args.folds}-fold cross-validation on {args.labelled}, initial model {results.meta['init']}, "
-               f"{args.epochs} epochs at lr {args.learning_rate:g}; training {results.meta['train_images_per_s']:.0f} "
-               f"images/s\n\n{summary_markdown(results)}")
+    summary = (f"{args.folds}-fold cross-validation on {args.labelled}, initial model {results.meta['init']}; "
+               f"fine-tuning settings: {results.meta['settings_changed']}; training "
+               f"{results.meta['train_images_per_s']:.0f} images/s\n\n{summary_markdown(results)}")
     with atomic_path(out / "crossval.md") as temporary:
         temporary.write_text(summary)
     print(summary + f"per-fold results -> {out / 'crossval.ecsv'}")
@@ -337,10 +337,13 @@ def build_parser():
     p.add_argument("--labelled", required=True, help="a labelled source, e.g. folder:PATH with a 'ring' column")
     p.add_argument("--init", help="the simulator-trained model (default: the shipped one)")
     p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", dest="learning_rate", type=float, default=1e-3, help="peak AdamW learning rate")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--config", help="TOML file of fine-tuning settings (as for ringsky train: unfrozen_blocks, "
+                                    "layer_decay, augment, ...); the options below override it")
+    p.add_argument("--epochs", type=int, default=argparse.SUPPRESS, help="default 30")
+    p.add_argument("--batch-size", type=int, default=argparse.SUPPRESS, help="default 32")
+    p.add_argument("--lr", dest="learning_rate", type=float, default=argparse.SUPPRESS,
+                   help="peak AdamW learning rate (default 1e-3)")
+    p.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="default 0")
     p.add_argument("--out", required=True, help="folder for crossval.ecsv and crossval.md")
     p.set_defaults(func=cmd_crossval)
 

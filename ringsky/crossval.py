@@ -7,8 +7,12 @@ stopping) and the rest trains. Three ways to a model are compared on the same fo
 - ``sim-only``: the initial model, trained on the simulator, as it is;
 - ``real-only``: a new network of the same architecture trained on the real training folds;
 - ``sim+real``: the initial model fine-tuned on the real training folds.
+
+Fine-tuning takes the settings of ``ringsky train`` (depth, layer decay, augmentation, ...);
+``real-only`` trains every block of its fresh network whatever the fine-tuning depth.
 """
 import zlib
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -17,9 +21,10 @@ from astropy.table import Table
 from . import RingskyError
 from .metrics import summarise
 from .models import Classifier, build_network, load_classifier
-from .train import fit
+from .train import TrainSettings, fit
 
 METHODS = ("sim-only", "real-only", "sim+real")
+DEFAULTS = {"epochs": 30, "batch_size": 32, "learning_rate": 1e-3, "warmup_epochs": 1.0}
 
 
 def stratified_folds(ids, labels, k):
@@ -63,8 +68,9 @@ def crossvalidate(spec, init, settings, folds=5, progress=True):
         for method in METHODS:
             classifier = _model(method, init, settings.seed + fold)
             if method != "sim-only":
+                used = settings if method == "sim+real" else replace(settings, unfrozen_blocks="all", layer_decay=1.0)
                 history = fit(classifier, (images[training], labels[training]),
-                              (images[validation], labels[validation]), settings, progress=False)
+                              (images[validation], labels[validation]), used, progress=False)
                 rates.append(history[-1]["train_images_per_s"])
             scores = summarise(labels[test], classifier.predict(images[test]), 0.5)
             rows.append((method, fold, int(test.sum()), int(training.sum()), scores["roc_auc"], scores["pr_auc"]))
@@ -72,8 +78,9 @@ def crossvalidate(spec, init, settings, folds=5, progress=True):
                 print(f"fold {fold + 1}/{folds} {method:9s} test ROC AUC {scores['roc_auc']:.3f} "
                       f"PR AUC {scores['pr_auc']:.3f}", flush=True)
     results = Table(rows=rows, names=("method", "fold", "n_test", "n_train", "roc_auc", "pr_auc"))
-    results.meta.update({"source": spec, "init": initial.model_id, "folds": folds,
-                         "epochs": settings.epochs, "learning_rate": settings.learning_rate,
+    changed = {k: v for k, v in asdict(settings).items() if v != getattr(TrainSettings, k)}
+    results.meta.update({"source": spec, "init": initial.model_id, "folds": folds, "settings": asdict(settings),
+                         "settings_changed": ", ".join(f"{k} = {v}" for k, v in changed.items()),
                          "train_images_per_s": float(np.median(rates)) if rates else None})
     return results
 

@@ -88,12 +88,13 @@ def settings_from(values, where="settings"):
     return TrainSettings(**checked)
 
 
-def load_settings(path=None, overrides=None):
-    """Settings from a TOML file (``name = value`` lines), then ``overrides`` (the command line)."""
-    values = {}
+def load_settings(path=None, overrides=None, defaults=None):
+    """Settings from ``defaults`` (a command's own), then a TOML file (``name = value`` lines),
+    then ``overrides`` (the command line), each overriding the one before."""
+    values = dict(defaults or {})
     if path:
         try:
-            values = tomllib.loads(Path(path).read_text())
+            values.update(tomllib.loads(Path(path).read_text()))
         except OSError as error:
             raise RingskyError(f"cannot read settings {path}: {error.strerror}") from error
         except tomllib.TOMLDecodeError as error:

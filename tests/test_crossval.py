@@ -21,8 +21,10 @@ def test_folds_are_stratified_and_follow_from_the_ids_alone():
 
 def test_crossval_compares_the_three_methods_on_every_fold(tmp_path, small_model):
     run_cli("simulate", "--n", 24, "--seed", 5, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
+    (tmp_path / "finetune.toml").write_text('unfrozen_blocks = 1\naugment = "affine"\nepochs = 3\n')
     result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", small_model, "--folds", 3,
-                     "--epochs", 1, "--batch-size", 4, "--out", tmp_path / "cv", "--quiet")
+                     "--config", tmp_path / "finetune.toml", "--epochs", 1, "--batch-size", 4,
+                     "--out", tmp_path / "cv", "--quiet")
     results = Table.read(tmp_path / "cv" / "crossval.ecsv")
     assert sorted(set(results["method"])) == sorted(METHODS)
     for method in METHODS:
@@ -31,6 +33,9 @@ def test_crossval_compares_the_three_methods_on_every_fold(tmp_path, small_model
         assert rows["n_test"].sum() == 24  # every galaxy is tested exactly once
         assert np.all((rows["roc_auc"] >= 0) & (rows["roc_auc"] <= 1))
     assert results.meta["folds"] == 3 and results.meta["train_images_per_s"] > 0
+    settings = results.meta["settings"]
+    assert (settings["unfrozen_blocks"], settings["augment"], settings["epochs"], settings["batch_size"],
+            settings["learning_rate"]) == (1, "affine", 1, 4, 1e-3)  # defaults < TOML < command line
     assert "| sim+real |" in (tmp_path / "cv" / "crossval.md").read_text()
     assert "| real-only |" in result.stdout
 
