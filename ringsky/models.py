@@ -54,15 +54,59 @@ class ModelConfig:
         return len(self.classes) or 1
 
 
-def build_network(config):
-    """An untrained network for ``config`` (no weights are ever downloaded)."""
+def build_network(config, weights=None):
+    """A network for ``config``: untrained, or starting from a timm encoder's weights in the file
+    ``weights`` (see ``load_encoder_weights``). No weights are ever downloaded."""
     import timm
 
     try:
-        return timm.create_model(config.architecture, pretrained=False, num_classes=config.outputs,
-                                 in_chans=config.channels)
+        network = timm.create_model(config.architecture, pretrained=False, num_classes=config.outputs,
+                                    in_chans=config.channels)
     except RuntimeError as error:
         raise ModelFileError(f"unknown architecture {config.architecture!r}: {error}") from error
+    if weights is not None:
+        load_encoder_weights(network, weights)
+    return network
+
+
+def load_encoder_weights(network, path):
+    """Load an encoder's weights (ImageNet or Zoobot weights for the same timm architecture,
+    downloaded by the user, as .safetensors or a torch state dict) into ``network``: every
+    tensor but the classifier must be there with its shape, except the first convolution, which
+    is adapted to the input channels as timm does; anything else is an error, never a silent
+    partial load."""
+    from timm.models import adapt_input_conv
+
+    cfg = getattr(network, "pretrained_cfg", None) or {}
+    if not cfg.get("classifier"):
+        raise ModelFileError(f"{type(network).__name__} has no pretrained encoder to load from {path}")
+    try:
+        if str(path).endswith(".safetensors"):
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = state.get("state_dict", state.get("model", state))
+    except Exception as error:  # safetensors and torch raise their own types for damaged files
+        raise ModelFileError(f"cannot read weights {path}: {str(error).splitlines()[0]}") from error
+    own = network.state_dict()
+    first_conv = cfg.get("first_conv", "") + ".weight"
+    loaded, wrong = {}, []
+    for name, target in own.items():
+        if name.startswith(cfg["classifier"] + ".") or name.endswith("num_batches_tracked"):
+            continue
+        value = state.get(name)
+        if value is not None and name == first_conv and value.shape[1] != target.shape[1]:
+            value = adapt_input_conv(target.shape[1], value)
+        if value is None or value.shape != target.shape:
+            wrong.append(name)
+        else:
+            loaded[name] = value
+    if wrong:
+        raise ModelFileError(f"{path} does not fit {network.default_cfg.get('architecture', type(network).__name__)}: "
+                             f"{len(wrong)} of {len(own)} tensors missing or of another shape (first: {wrong[0]})")
+    network.load_state_dict(loaded, strict=False)
 
 
 def _paths(path):

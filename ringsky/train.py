@@ -2,12 +2,14 @@
 
 By default on simulated galaxies; with ``labelled`` on a labelled folder source (such as the
 explorer's vote export), with every fifth galaxy (by a hash of its id) held out for validation.
-``init`` starts from a model on disk (fine-tuning); ``unfrozen_blocks`` and ``layer_decay`` say
+``init`` starts from a ringsky model or a timm encoder's weights file on disk (fine-tuning;
+nothing is downloaded); ``unfrozen_blocks`` and ``layer_decay`` say
 how deep it trains. ``task = "morphology"`` trains a multi-class head on the simulator's classes
 (ring among them) through the same code. Settings come from a TOML file of ``name = value``
 lines (the fields of TrainSettings) with command-line overrides. Every epoch is checkpointed, so
 an interrupted run resumes where it stopped and ends with the same weights.
 """
+import hashlib
 import math
 import time
 import tomllib
@@ -267,8 +269,11 @@ def checkpoint_path(out_path):
 
 
 def _initial_classifier(settings):
-    if settings.init:
-        classifier = load_classifier(settings.init)
+    """The classifier training starts from, and a line naming what it started from: a ringsky
+    model (``init`` with its .json beside it), a timm encoder's weights file, or nothing."""
+    init = Path(settings.init) if settings.init else None
+    if init is not None and init.with_suffix(".json").is_file():
+        classifier = load_classifier(init)
         config = classifier.config.untrained()
         if settings.task == "morphology" and not config.classes:
             raise RingskyError(f"{settings.init} has a binary ring head; a morphology model needs a "
@@ -277,7 +282,13 @@ def _initial_classifier(settings):
     config = ModelConfig(architecture=settings.architecture, input_size=settings.input_size,
                          channels=settings.channels,
                          classes=list(MORPHOLOGY_CLASSES) if settings.task == "morphology" else [])
-    return Classifier(build_network(config), config), ""
+    if init is None:
+        return Classifier(build_network(config), config), ""
+    if not init.is_file():
+        raise RingskyError(f"--init {init}: neither a ringsky model (no {init.with_suffix('.json').name}) "
+                           "nor a weights file")
+    digest = hashlib.sha256(init.read_bytes()).hexdigest()[:12]
+    return Classifier(build_network(config, weights=init), config), f"{init.name} (sha256 {digest})"
 
 
 def train(settings, out_path, progress=True):

@@ -16,7 +16,7 @@ from ringsky.data import affine, simulated_set
 from ringsky.evaluate import evaluate
 from ringsky.finetune import blocks, optimiser_groups
 from ringsky.metrics import select_threshold
-from ringsky.models import Classifier, ModelConfig, build_network, load_classifier
+from ringsky.models import Classifier, ModelConfig, ModelFileError, build_network, load_classifier
 from ringsky import RingskyError
 from ringsky.train import (VALIDATION_SEED, TrainSettings, class_balance, fit, load_settings, settings_from,
                            train)
@@ -190,3 +190,25 @@ def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_model(tmp_path):
     assert not checkpoint.exists()
     model_id = json.loads(out.with_suffix(".json").read_text())["model_id"]
     assert model_id == json.loads((tmp_path / "whole.json").read_text())["model_id"], whole.stdout
+
+
+def test_training_starts_from_an_encoder_weights_file_on_disk(tmp_path):
+    import timm
+    from safetensors.torch import save_file
+
+    imagenet_like = timm.create_model("convnext_atto", pretrained=False)  # 1000 classes, RGB: as downloaded
+    state = {k: v.contiguous() for k, v in imagenet_like.state_dict().items()}
+    save_file(state, tmp_path / "encoder.safetensors")
+    torch.save({"state_dict": state}, tmp_path / "encoder.pth")
+    for weights in ("encoder.safetensors", "encoder.pth"):
+        network = build_network(ModelConfig(architecture="convnext_atto", channels=1), weights=tmp_path / weights)
+        assert torch.allclose(network.stem[0].weight, state["stem.0.weight"].sum(1, keepdim=True))  # RGB -> grey
+        assert torch.equal(network.stages[3].blocks[1].mlp.fc2.weight, state["stages.3.blocks.1.mlp.fc2.weight"])
+        assert network.head.fc.weight.shape == (1, 320)
+    with pytest.raises(ModelFileError, match="does not fit resnet18: .* missing"):
+        build_network(ModelConfig(architecture="resnet18"), weights=tmp_path / "encoder.safetensors")
+    with pytest.raises(ModelFileError, match="no pretrained encoder"):
+        build_network(ModelConfig(architecture="simple_cnn"), weights=tmp_path / "encoder.safetensors")
+    config = train(TrainSettings(architecture="convnext_atto", init=str(tmp_path / "encoder.safetensors"),
+                                 unfrozen_blocks=1, **{**TINY, "epochs": 1}), tmp_path / "tuned", progress=False)
+    assert config.training["initial_model"].startswith("encoder.safetensors (sha256 ")
