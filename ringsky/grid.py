@@ -161,9 +161,9 @@ def leaderboard(rows, evaluate_on):
 
 
 def _cell(value):
-    """Rates and times as whole numbers, scores to 3 decimals, anything else as written."""
+    """Scores (0-1) to 3 decimals, rates, times and sizes to 4 significant digits, text as written."""
     if isinstance(value, (float, np.floating)):
-        return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3f}"
+        return f"{value:.3f}" if abs(value) <= 1 else f"{value:.4g}"
     return str(value)
 
 
