@@ -37,8 +37,8 @@ GRID_KEYS = {"evaluate_on", "sim_test_size", "resamples", "base", "grid", "extra
 
 
 def read_grid(path):
-    """The grid file as (runs, evaluate_on, options): runs are (name, TrainSettings) with every
-    setting checked before anything trains."""
+    """The grid file as (runs, evaluate_on, options): runs are (name, the settings it changes,
+    TrainSettings), every setting checked before anything trains."""
     try:
         spec = tomllib.loads(Path(path).read_text())
     except OSError as error:
