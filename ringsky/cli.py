@@ -119,8 +119,7 @@ def cmd_evaluate(args):
     threshold, origin = choose_threshold(classifier, args.threshold_rule, validation, args.threshold)
     images, labels, table = source.labelled_sample(npix)
     out = Path(args.out)
-    summary = evaluate(classifier, images, labels, table, threshold, out,
-                       f"{classifier.config.model_id} on {source.name}", resamples=args.resamples)
+    summary = evaluate(classifier, images, labels, table, threshold, out, source.name, resamples=args.resamples)
     print(f"model {classifier.config.model_id} on {source.name}, threshold {threshold:.3f} ({origin})\n"
           f"{format_summary(summary)}\n95 % intervals from {args.resamples} bootstrap resamples; "
           f"calibration error (ECE) {summary['calibration']['ece']:.3f}\n"
@@ -327,7 +326,8 @@ def build_parser():
     p.add_argument("--workers", type=int, help="processes simulating the training set (default 2)")
     p.add_argument("--labelled", help="train on a labelled source instead, e.g. folder:PATH (the explorer's "
                                       "vote export)")
-    p.add_argument("--init", help="start from this model (fine-tune) instead of random weights")
+    p.add_argument("--init", help="start from this ringsky model (fine-tune), or from a timm encoder's weights file "
+                                  "for --architecture, instead of random weights")
     p.add_argument("--out", required=True, help="model path stem (writes .safetensors and .json; an interrupted "
                                                 "run resumes from .checkpoint.pt)")
     p.set_defaults(func=cmd_train)

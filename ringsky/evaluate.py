@@ -93,9 +93,9 @@ def choose_threshold(classifier, rule=None, validation=None, value=None):
     return float(classifier.config.threshold), "the model's"
 
 
-def evaluate(classifier, images, labels, table, threshold, out, title, resamples=1000):
-    """Score the sample, write ``metrics.json`` and the ROC, PR, confusion and reliability PNGs
-    to ``out``; return the summary."""
+def evaluate(classifier, images, labels, table, threshold, out, survey, resamples=1000):
+    """Score the sample of the source named ``survey``, write ``metrics.json`` and the ROC, PR,
+    confusion and reliability PNGs to ``out``; return the summary."""
     probabilities = classifier.predict(images)
     summary = summarise(labels, probabilities, threshold)
     summary["interval_95"] = bootstrap_intervals(labels, probabilities, threshold, resamples)
@@ -104,7 +104,8 @@ def evaluate(classifier, images, labels, table, threshold, out, title, resamples
     summary.update(by_type(table, labels, probabilities, threshold))
     if classifier.config.classes and table is not None and "morphology" in table.colnames:
         summary["morphology"] = morphology_scores(classifier, images, _text(table["morphology"]))
-    summary["model_id"] = classifier.config.model_id
+    summary.update({"model_id": classifier.config.model_id, "survey": survey})
+    title = f"{classifier.config.model_id} on {survey}"
     out.mkdir(parents=True, exist_ok=True)
     plot_roc(labels, probabilities, out / "roc.png", title)
     plot_precision_recall(labels, probabilities, summary, out / "pr.png", title)

@@ -134,7 +134,7 @@ def run_grid(path, out, progress=True):
         for number_of_source, spec in enumerate(evaluate_on):
             images, labels, table = _test_sample(spec, config.input_size, options["sim_test_size"])
             summary = evaluate(classifier, images, labels, table, config.threshold,
-                               folder / f"test-{number_of_source + 1}", f"{name}\non {spec}", options["resamples"])
+                               folder / f"test-{number_of_source + 1}", spec, options["resamples"])
             low, high = summary["interval_95"]["roc_auc"]
             row.update({f"test{number_of_source + 1}_roc_auc": summary["roc_auc"],
                         f"test{number_of_source + 1}_roc_auc_95": f"[{low:.3f}, {high:.3f}]",

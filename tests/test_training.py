@@ -162,7 +162,7 @@ def test_a_morphology_head_gives_ring_probabilities_like_a_binary_one(tmp_path):
     assert np.allclose(classifier.predict(images), by_class[:, 0], atol=1e-5)
     assert 0 < config.threshold < 1 and "validation" in config.metrics
     images, labels, truth = simulated_set(64, VALIDATION_SEED, 32)
-    summary = evaluate(classifier, images, labels, truth, config.threshold, tmp_path / "eval", "t", resamples=20)
+    summary = evaluate(classifier, images, labels, truth, config.threshold, tmp_path / "eval", "sim", resamples=20)
     predicted = np.array(config.classes)[classifier.class_probabilities(images).argmax(axis=1)]
     assert summary["morphology"]["accuracy"] == pytest.approx((predicted == np.asarray(truth["morphology"])).mean())
     assert set(summary["morphology"]["recall_by_class"]) == set(truth["morphology"])
