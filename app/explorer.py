@@ -20,6 +20,7 @@ from sky_view import ONLINE_SURVEYS, ensure_background, ensure_markers, moc_json
 from ringsky import RingskyError
 from ringsky.catalogue import MOC_NAME, read_catalogue, source_rows
 from ringsky.config import conf
+from ringsky.sources import pictures
 from ringsky.votes import LABELS, VoteStore, export_labels, most_uncertain, votes_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -161,13 +162,15 @@ def detail(row, frame, table, path, opts, votes, threshold, shown):
         source = source_of(table.meta["SURVEY"])
         galaxies = source_rows(source, table[row:row + 1], int(table.meta["HPXNSIDE"]), int(galaxy["healpix"]))
         classifier = classifier_of(opts.model)
-        image = source.cutouts(galaxies, classifier.config.input_size)[0]
+        config = classifier.config
+        image = source.cutouts(galaxies, config.input_size)[0]
+        seen = image if config.planes == "rgb" else pictures(source, galaxies, config.input_size, config.planes)[0]
         from ringsky.saliency import overlay, smoothgrad
 
         big = np.asarray(Image.fromarray(image).resize((CUTOUT_PIXELS * 2, CUTOUT_PIXELS * 2)))
         left, right = st.columns(2)
         left.image(big, caption="cutout")
-        right.image(overlay(big, smoothgrad(classifier, image)), caption="saliency (SmoothGrad)")
+        right.image(overlay(big, smoothgrad(classifier, seen)), caption="saliency (SmoothGrad)")
     except RingskyError as error:
         st.info(f"No cutout: {error}")
     ra, dec = galaxy["ra"], galaxy["dec"]

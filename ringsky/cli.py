@@ -100,6 +100,7 @@ def cmd_grid(args):
 
 def cmd_evaluate(args):
     from .evaluate import choose_threshold, evaluate, validation_sample
+    from .sources import labelled_pictures
     from .metrics import format_summary, parse_threshold_rule
     from .models import load_classifier
 
@@ -115,9 +116,9 @@ def cmd_evaluate(args):
     source = _source(args)
     validation = None
     if args.threshold_rule is not None:
-        validation = validation_sample(args.validation, npix)
+        validation = validation_sample(args.validation, npix, planes=classifier.config.planes)
     threshold, origin = choose_threshold(classifier, args.threshold_rule, validation, args.threshold)
-    images, labels, table = source.labelled_sample(npix)
+    images, labels, table = labelled_pictures(source, npix, classifier.config.planes)
     out = Path(args.out)
     summary = evaluate(classifier, images, labels, table, threshold, out, source.name, resamples=args.resamples)
     print(f"model {classifier.config.model_id} on {source.name}, threshold {threshold:.3f} ({origin})\n"
@@ -129,10 +130,13 @@ def cmd_evaluate(args):
 def cmd_score(args):
     from .models import load_classifier
     from .score import score_tiles
+    from .sources import check_planes
 
     tiles, source = _tiles_and_source(args)
+    classifier = load_classifier(args.model)  # a missing or damaged model is one line here, not one per task
+    check_planes(source, classifier.config.planes)
     if args.scheduler == "none":
-        summary = score_tiles(tiles, source, load_classifier(args.model), args.out, force=args.force,
+        summary = score_tiles(tiles, source, classifier, args.out, force=args.force,
                               batch_size=args.batch_size, progress=not args.quiet)
         where = "in this process"
     else:
@@ -145,9 +149,7 @@ def cmd_score(args):
 def _score_on_dask(args, tiles):
     from .cluster import ScoreJob, connect, local_torch_threads, score_tiles_on
     from .config import cache_dir
-    from .models import load_classifier
 
-    load_classifier(args.model)  # a missing or damaged model is one line here, not a failure per task
     local = args.scheduler == "local"
     job = ScoreJob(out_dir=str(Path(args.out).resolve()), survey=args.survey, parents=args.parents,
                    image_format=args.format, pixscale=args.pixscale,
@@ -303,7 +305,8 @@ def build_parser():
                                     "options given here override it")
     p.add_argument("--architecture", help="a timm model name or simple_cnn (default convnext_atto)")
     p.add_argument("--input-size", type=int, help="pixels per side (default 64)")
-    p.add_argument("--channels", type=int, choices=(1, 3), help="1 = greyscale, 3 = RGB (default 1)")
+    p.add_argument("--channels", type=int, choices=(1, 3, 5),
+                   help="1 = greyscale, 3 = RGB, 5 = ugriz planes (default 1)")
     p.add_argument("--task", help="ring (binary head, default) or morphology (one class per simulated morphology)")
     p.add_argument("--n-train", type=int, help="simulated training galaxies (default 16000)")
     p.add_argument("--n-validation", type=int, help="simulated validation galaxies (default 2000)")

@@ -50,13 +50,13 @@ def _model(method, init, seed):
 
 def crossvalidate(spec, init, settings, folds=5, progress=True):
     """A Table of test ROC AUC and PR AUC per method and fold, and the training rate (images/s)."""
-    from .sources import open_source
+    from .sources import labelled_pictures, open_source
 
     if folds < 2:
         raise RingskyError("cross-validation needs at least 2 folds")
     initial = load_classifier(init).config
     npix = initial.input_size
-    images, labels, table = open_source(spec).labelled_sample(npix)
+    images, labels, table = labelled_pictures(open_source(spec), npix, initial.planes)
     fold_of = stratified_folds(table["id"], labels, folds)
     if min(np.bincount(fold_of[labels == 1], minlength=folds).min(),
            np.bincount(fold_of[labels == 0], minlength=folds).min()) == 0:

@@ -14,12 +14,14 @@ from .fileio import atomic_path
 from .simulate import SIMULATOR_VERSION, simulate
 
 
-def simulated_set(n, seed, npix, ring_fraction=0.5, workers=1):
-    """Images (uint8) and labels of a simulated set, cached as .npz + truth .ecsv by arguments."""
-    stem = cache_dir() / "training" / f"sim-v{SIMULATOR_VERSION}-seed{seed}-n{n}-px{npix}-rf{ring_fraction:g}"
+def simulated_set(n, seed, npix, ring_fraction=0.5, workers=1, planes="rgb"):
+    """Images (uint8 RGB, or ugriz planes) and labels of a simulated set, cached as .npz +
+    truth .ecsv by arguments."""
+    kind = "" if planes == "rgb" else f"-{planes}"
+    stem = cache_dir() / "training" / f"sim-v{SIMULATOR_VERSION}-seed{seed}-n{n}-px{npix}-rf{ring_fraction:g}{kind}"
     images_path, truth_path = stem.with_suffix(".npz"), stem.with_suffix(".ecsv")
     if not (images_path.exists() and truth_path.exists()):
-        images, truth = simulate(n, seed=seed, ring_fraction=ring_fraction, npix=npix, workers=workers)
+        images, truth = simulate(n, seed=seed, ring_fraction=ring_fraction, npix=npix, workers=workers, planes=planes)
         stem.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(images_path) as temporary:
             with open(temporary, "wb") as handle:

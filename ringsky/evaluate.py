@@ -61,17 +61,17 @@ def by_type(table, labels, probabilities, threshold):
     return out
 
 
-def validation_sample(spec, npix, n_simulated=2000):
+def validation_sample(spec, npix, n_simulated=2000, planes="rgb"):
     """(images, labels) to choose a threshold on: for ``sim`` the simulator's validation seed
     (the one training uses, never the test seed); otherwise the named labelled source."""
     if spec == "sim":
         from .data import simulated_set
         from .train import VALIDATION_SEED
 
-        return simulated_set(n_simulated, VALIDATION_SEED, npix)[:2]
-    from .sources import open_source
+        return simulated_set(n_simulated, VALIDATION_SEED, npix, planes=planes)[:2]
+    from .sources import labelled_pictures, open_source
 
-    return open_source(spec).labelled_sample(npix)[:2]
+    return labelled_pictures(open_source(spec), npix, planes)[:2]
 
 
 def morphology_scores(classifier, images, truth):

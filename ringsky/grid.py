@@ -94,12 +94,12 @@ def toml_text(values):
 
 
 @functools.lru_cache(maxsize=4)
-def _test_sample(spec, npix, sim_test_size):
-    """A test source's labelled sample, read once per grid for each input size."""
-    from .sources import open_source
+def _test_sample(spec, npix, sim_test_size, planes):
+    """A test source's labelled sample, read once per grid for each input size and kind of picture."""
+    from .sources import labelled_pictures, open_source
 
-    source = open_source(spec)
-    return source.labelled_sample(npix, n=sim_test_size) if spec == "sim" else source.labelled_sample(npix)
+    options = {"n": sim_test_size} if spec == "sim" else {}
+    return labelled_pictures(open_source(spec), npix, planes, **options)
 
 
 def run_grid(path, out, progress=True):
@@ -132,7 +132,7 @@ def run_grid(path, out, progress=True):
                "epochs_run": len(config.metrics["history"]), "wall_time_s": config.training["wall_time_s"],
                "weights_mb": round((folder / "model.safetensors").stat().st_size / 2**20, 2)}
         for number_of_source, spec in enumerate(evaluate_on):
-            images, labels, table = _test_sample(spec, config.input_size, options["sim_test_size"])
+            images, labels, table = _test_sample(spec, config.input_size, options["sim_test_size"], config.planes)
             summary = evaluate(classifier, images, labels, table, config.threshold,
                                folder / f"test-{number_of_source + 1}", spec, options["resamples"])
             low, high = summary["interval_95"]["roc_auc"]

@@ -2,6 +2,8 @@
 
 Every image source (the simulator, FITS cutouts, JPEG cutouts, local folders) goes through
 these functions, so a model trained on one source sees the same kind of picture from another.
+A 5-channel model sees ugriz instead: each band asinh-stretched on its own into one uint8
+plane, so its pictures travel through the same code as RGB ones, 5 planes deep.
 """
 import numpy as np
 from PIL import Image
@@ -31,6 +33,34 @@ def grz_to_rgb(grz, bands="grz"):
     return np.moveaxis(np.round(rgb * 255), -3, -1).astype(np.uint8)
 
 
+#: what a model's pictures are made of: RGB from grz (1- and 3-channel models), or ugriz planes
+PLANES = {1: "rgb", 3: "rgb", 5: "ugriz"}
+#: per-band flux scale of ugriz planes, so a typical galaxy fills each plane alike (g, r, z as
+#: in the Legacy Surveys' RGB mapping; u and i for the simulator's and SDSS's colours)
+UGRIZ_SCALES = (17.0, 6.0, 3.4, 2.8, 2.2)
+
+
+def ugriz_to_planes(ugriz):
+    """Map fluxes (..., 5, H, W) in nanomaggies to uint8 planes (..., H, W, 5): each band
+    scaled, offset and stretched by asinh(Q x)/sqrt(Q) as in ``grz_to_rgb``, but on its own,
+    so no band's noise leaks into another."""
+    ugriz = np.asarray(ugriz, dtype=np.float32)
+    if ugriz.shape[-3] != len(UGRIZ_SCALES):
+        raise ValueError(f"ugriz images need 5 bands, not {ugriz.shape[-3]}")
+    scales = np.asarray(UGRIZ_SCALES, dtype=np.float32)[:, None, None]
+    scaled = np.maximum(ugriz * scales + LEGACY_RGB_OFFSET, 0)
+    stretched = np.clip(np.arcsinh(LEGACY_RGB_Q * scaled) / np.sqrt(LEGACY_RGB_Q), 0.0, 1.0)
+    return np.moveaxis(np.round(stretched * 255), -3, -1).astype(np.uint8)
+
+
+def resize_planes(image, npix):
+    """Resize uint8 planes (H, W, P), any P, to (npix, npix, P), each plane as ``resize_rgb`` would."""
+    if image.shape[0] == npix and image.shape[1] == npix:
+        return image
+    return np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(image[..., k])).resize(
+        (npix, npix), Image.Resampling.LANCZOS)) for k in range(image.shape[-1])], axis=-1)
+
+
 def resize_rgb(image, npix):
     """Resize one uint8 RGB image (H, W, 3) to (npix, npix, 3) with an antialiasing filter."""
     if image.shape[0] == npix and image.shape[1] == npix:
@@ -51,10 +81,14 @@ def load_rgb(path, npix):
 
 
 def to_model_input(images, channels=3, mean=0.5, std=0.25):
-    """uint8 (N, H, W, 3) -> float32 (N, C, H, W), C = 3 (RGB) or 1 (mean of RGB), normalised as
-    (x / 255 - mean) / std. The result is a view in channels-last memory order, the layout the
-    classifier runs in, so no copy is made to reorder it."""
+    """uint8 (N, H, W, P) -> float32 (N, C, H, W): C = 3 (RGB), 1 (mean of RGB) or 5 (ugriz
+    planes), normalised as (x / 255 - mean) / std. The result is a view in channels-last memory
+    order, the layout the classifier runs in, so no copy is made to reorder it."""
     images = np.asarray(images, dtype=np.uint8)
+    expected = 5 if channels == 5 else 3
+    if images.shape[-1] != expected:
+        raise ValueError(f"a {channels}-channel model takes {PLANES[channels]} pictures of {expected} planes, "
+                         f"not {images.shape[-1]}")
     if channels == 1:
         x = images[..., 0:1].astype(np.float32)  # R + G + B as three whole-array adds: a
         x += images[..., 1:2]                    # sum over the 3-long last axis is 7x slower

@@ -20,7 +20,7 @@ from . import RingskyError
 from . import _torchvision_compat  # noqa: F401  (must precede the first timm import)
 from . import simple_cnn  # noqa: F401  (registers the SimpleCNN baseline with timm)
 from .fileio import atomic_path
-from .imaging import to_model_input
+from .imaging import PLANES, to_model_input
 
 DEFAULT_MODEL = Path(__file__).parent / "data" / "ringsky-default.json"
 
@@ -47,6 +47,11 @@ class ModelConfig:
         without this model's threshold, metrics, training record or id."""
         return ModelConfig(architecture=self.architecture, input_size=self.input_size, channels=self.channels,
                            mean=self.mean, std=self.std, classes=list(self.classes))
+
+    @property
+    def planes(self):
+        """The pictures this model reads: "rgb" (1 or 3 channels) or "ugriz" (5 channels)."""
+        return PLANES[self.channels]
 
     @property
     def outputs(self):
@@ -158,7 +163,7 @@ class Classifier:
         self.config = config
 
     def inputs(self, images):
-        """uint8 (N, H, W, 3) -> the normalised float tensor the network expects."""
+        """uint8 pictures (N, H, W, 3 or 5 planes) -> the normalised float tensor the network expects."""
         c = self.config
         return torch.from_numpy(to_model_input(images, c.channels, c.mean, c.std))
 

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from . import RingskyError
 from .fileio import atomic_path
 from .prefetch import prefetch
+from .sources import pictures
 
 RESULT_COLUMNS = ("id", "ra", "dec", "healpix_nside", "healpix_ipix", "probability", "model_id")
 
@@ -56,7 +57,7 @@ def _batches(tiles, source, classifier, batch_size):
     make small batches, which run slower per galaxy): (inputs or None, pieces), a piece
     (tile, galaxies, start, stop) naming the rows of one tile that the batch holds, in order.
     A tile without galaxies is a piece with no rows."""
-    npix = classifier.config.input_size
+    npix, planes = classifier.config.input_size, classifier.config.planes
     pieces, images, held = [], [], 0
     for tile in tiles:
         galaxies = source.galaxies(tile)
@@ -65,7 +66,7 @@ def _batches(tiles, source, classifier, batch_size):
             stop = min(len(galaxies), start + batch_size - held)
             pieces.append((tile, galaxies, start, stop))
             if stop > start:
-                images.append(source.cutouts(galaxies[start:stop], npix))
+                images.append(pictures(source, galaxies[start:stop], npix, planes))
                 held += stop - start
             if held == batch_size:
                 yield classifier.inputs(np.concatenate(images)), pieces

@@ -16,24 +16,27 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from astropy.table import Table
 
-from .imaging import grz_to_rgb, resize_rgb
+from .imaging import grz_to_rgb, resize_planes, resize_rgb, ugriz_to_planes
 
 SIMULATOR_VERSION = 2  # bump when pixels change: cached cutouts and training sets are keyed on it
 PIXSCALE = 0.262  # arcsec per pixel, Legacy Surveys native
 BANDS = "grz"
+ALL_BANDS = "ugriz"  # what render() can draw; grz always, u and i on request
 RING_TYPES = ("inner", "outer", "inner+outer", "pseudo", "nuclear", "collisional")
 RING_TYPE_WEIGHTS = (0.3, 0.22, 0.14, 0.22, 0.07, 0.05)
 NONRING_TYPES = ("elliptical", "spiral", "barred_spiral", "edge_on", "lens", "irregular")
 NONRING_TYPE_WEIGHTS = (0.2, 0.22, 0.15, 0.1, 0.18, 0.15)
-SKY_SIGMA = np.array([0.006, 0.009, 0.015])  # nanomaggies per pixel, typical DECaLS depth
+SKY_SIGMA = np.array([0.025, 0.006, 0.009, 0.012, 0.015])  # ugriz nanomaggies per pixel: DECaLS grz depth
+PSF_SCALE = np.array([1.15, 1.08, 1.0, 0.96, 0.94])  # ugriz seeing relative to r
 INVERSE_GAIN = 0.003  # Poisson variance per nanomaggy of signal
 MIN_STAMP, MAX_STAMP = 64, 320
 
-# colours as flux ratios g/r and z/r, from an old red population to a young blue one. Discs,
+# colours as ugriz flux ratios to r, from an old red population to a young blue one. Discs,
 # rings and arms take any colour between the two, so colour alone never tells a ring: real
 # rings are as often red rings in S0/a hosts as blue star-forming ones.
-RED = np.array([0.44, 1.0, 1.58])
-BLUE = np.array([0.7, 1.0, 1.22])
+RED = np.array([0.09, 0.44, 1.0, 1.3, 1.58])
+BLUE = np.array([0.45, 0.7, 1.0, 1.1, 1.22])
+GRZ = [ALL_BANDS.index(b) for b in BANDS]
 
 
 def _colour(blueness):
@@ -184,8 +187,13 @@ def _point_sources(rng, npix, count, mag_range):
     return pos, flux
 
 
-def render(g, rng):
-    """Render a galaxy description to grz fluxes (3, N, N) in nanomaggies, with PSF and noise."""
+def render(g, rng, bands=BANDS):
+    """Render a galaxy description to fluxes (len(bands), N, N) in nanomaggies, with PSF and
+    noise; ``bands`` is "grz" or "ugriz". The g, r and z planes are the same either way: u and i
+    come from the same scene, and their noise is drawn after everything grz uses."""
+    if bands not in (BANDS, ALL_BANDS):
+        raise ValueError(f"bands must be {BANDS!r} or {ALL_BANDS!r}, not {bands!r}")
+    wanted = [ALL_BANDS.index(b) for b in bands]
     npix = stamp_size(g)
     inc = np.radians(g["inclination"])
     q = np.sqrt(np.cos(inc) ** 2 * (1 - 0.12**2) + 0.12**2)
@@ -237,35 +245,44 @@ def render(g, rng):
                         * rng.uniform(0.3, 1.0) for k_r, k_a in zip(radius, angle))
             components.append((knots, _colour(1.0), contrast))
 
-    image = np.zeros((3, npix, npix))
+    image = np.zeros((len(bands), npix, npix))
     total = sum(share for _, _, share in components)
     for shape, colour, share in components:
-        image += (flux_r * share / total) * colour[:, None, None] * (shape / shape.sum())
+        image += (flux_r * share / total) * colour[wanted, None, None] * (shape / shape.sum())
 
     if g["neighbour"]:
         offset = rng.uniform(0.45, 0.8) * npix * PIXSCALE / 2 * np.array(
             [np.cos(a := rng.uniform(0, 2 * np.pi)), np.sin(a)])
         rn, _, _, _ = _grid(npix, g["centre_offset"] + offset, rng.uniform(0, 180), rng.uniform(0.4, 1))
         shape = _sersic(rn, h * rng.uniform(0.3, 0.8), rng.uniform(1, 4))
-        image += nanomaggies(g["mag_r"] + rng.uniform(0, 2)) * RED[:, None, None] * shape / shape.sum()
+        image += nanomaggies(g["mag_r"] + rng.uniform(0, 2)) * RED[wanted, None, None] * shape / shape.sum()
 
     points = [_point_sources(rng, npix, rng.poisson(2 + npix / 60), (19.5, 23.5))]
     if g["star"]:
         points.append(_point_sources(rng, npix, 1, (14.5, 18.0)))
     for pos, fluxes in points:
-        colours = rng.uniform([0.3, 1, 1.0], [0.8, 1, 2.0], (len(fluxes), 3))
+        grz = rng.uniform([0.3, 1, 1.0], [0.8, 1, 2.0], (len(fluxes), 3))
+        colours = np.empty((len(fluxes), len(ALL_BANDS)))
+        colours[:, GRZ] = grz
+        colours[:, ALL_BANDS.index("u")] = 0.5 * grz[:, 0]  # compact sources: u/g from their g/r
+        colours[:, ALL_BANDS.index("i")] = np.sqrt(grz[:, 2])  # and i/r between r and z
         ix, iy = np.round(pos).astype(int).T
-        np.add.at(image, (slice(None), iy, ix), (fluxes[:, None] * colours).T)
+        np.add.at(image, (slice(None), iy, ix), (fluxes[:, None] * colours[:, wanted]).T)
 
     blurred = np.empty_like(image)
-    for band in range(3):
-        fwhm = g["psf_fwhm"] * (1.08, 1.0, 0.94)[band]
-        kernel = np.fft.rfft2(_moffat_kernel(npix, fwhm))
-        blurred[band] = np.fft.irfft2(np.fft.rfft2(image[band]) * kernel, s=(npix, npix))
+    for plane, band in enumerate(wanted):
+        kernel = np.fft.rfft2(_moffat_kernel(npix, g["psf_fwhm"] * PSF_SCALE[band]))
+        blurred[plane] = np.fft.irfft2(np.fft.rfft2(image[plane]) * kernel, s=(npix, npix))
 
-    sky = SKY_SIGMA * rng.uniform(0.7, 1.3)
+    sky = SKY_SIGMA[wanted] * rng.uniform(0.7, 1.3)
     sigma = np.sqrt(sky[:, None, None] ** 2 + INVERSE_GAIN * np.maximum(blurred, 0))
-    return (blurred + rng.normal(size=blurred.shape) * sigma).astype(np.float32)
+    noise = np.empty_like(blurred)
+    grz_planes = [bands.index(b) for b in BANDS]
+    noise[grz_planes] = rng.normal(size=(len(BANDS),) + blurred.shape[1:])
+    others = [plane for plane in range(len(bands)) if plane not in grz_planes]
+    if others:
+        noise[others] = rng.normal(size=(len(others),) + blurred.shape[1:])
+    return (blurred + noise * sigma).astype(np.float32)
 
 
 def galaxy_truth(g):
@@ -287,9 +304,9 @@ def galaxy_truth(g):
         "psf_fwhm": g["psf_fwhm"],
         "has_neighbour": g["neighbour"],
         "has_star": g["star"],
-        "mag_g": magnitude(flux_r * colour[0]),
+        "mag_g": magnitude(flux_r * colour[ALL_BANDS.index("g")]),
         "mag_r": g["mag_r"],
-        "mag_z": magnitude(flux_r * colour[2]),
+        "mag_z": magnitude(flux_r * colour[ALL_BANDS.index("z")]),
         "stamp_arcsec": stamp_size(g) * PIXSCALE,
     }
 
@@ -299,31 +316,39 @@ TRUTH_UNITS = {"inclination": "deg", "position_angle": "deg", "disc_scale": "arc
                "mag_g": "mag", "mag_r": "mag", "mag_z": "mag", "stamp_arcsec": "arcsec"}
 
 
-def simulate_one(rng, is_ring, npix):
-    """One galaxy: its uint8 RGB picture (npix, npix, 3) and its truth row."""
+def picture(g, rng, npix, planes="rgb"):
+    """A galaxy description rendered to what a model sees: uint8 RGB (npix, npix, 3) from grz,
+    or, for ``planes="ugriz"``, uint8 ugriz planes (npix, npix, 5)."""
+    if planes == "ugriz":
+        return resize_planes(ugriz_to_planes(render(g, rng, ALL_BANDS)), npix)
+    return resize_rgb(grz_to_rgb(render(g, rng)), npix)
+
+
+def simulate_one(rng, is_ring, npix, planes="rgb"):
+    """One galaxy: its picture (see ``picture``) and its truth row."""
     g = draw_galaxy(rng, is_ring)
-    rgb = grz_to_rgb(render(g, rng))
-    return resize_rgb(rgb, npix), galaxy_truth(g)
+    return picture(g, rng, npix, planes), galaxy_truth(g)
 
 
 def _simulate_chunk(args):
-    seed, indices, ring_fraction, npix = args
+    seed, indices, ring_fraction, npix, planes = args
     images, rows = [], []
     for index in indices:
         rng = np.random.default_rng([seed, index])
-        image, row = simulate_one(rng, rng.random() < ring_fraction, npix)
+        image, row = simulate_one(rng, rng.random() < ring_fraction, npix, planes)
         images.append(image)
         rows.append(row)
     return np.stack(images), rows
 
 
-def simulate(n, seed=0, ring_fraction=0.5, npix=64, workers=1):
-    """Simulate n galaxies: uint8 RGB images (n, npix, npix, 3) and an astropy truth Table.
+def simulate(n, seed=0, ring_fraction=0.5, npix=64, workers=1, planes="rgb"):
+    """Simulate n galaxies: uint8 pictures (n, npix, npix, 3 RGB or 5 ugriz planes) and an
+    astropy truth Table.
 
-    Galaxy i depends only on (seed, i), so any subset, worker count or chunking gives the same
-    pixels; the index is kept in the table's ``id`` column.
+    Galaxy i depends only on (seed, i), so any subset, worker count, chunking or kind of
+    picture gives the same galaxies; the index is kept in the table's ``id`` column.
     """
-    chunks = [(seed, part, ring_fraction, npix) for part in np.array_split(np.arange(n), max(1, 4 * workers)) if len(part)]
+    chunks = [(seed, part, ring_fraction, npix, planes) for part in np.array_split(np.arange(n), max(1, 4 * workers)) if len(part)]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(_simulate_chunk, chunks))

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from . import RingskyError
 from .data import affine, augment, simulated_set
 from .fileio import atomic_path
+from .imaging import PLANES
 from .finetune import keep_frozen_statistics, optimiser_groups
 from .metrics import parse_threshold_rule, select_threshold, summarise
 from .models import Classifier, ModelConfig, build_network, load_classifier, save_classifier
@@ -66,6 +67,8 @@ class TrainSettings:
                 raise RingskyError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
         if self.unfrozen_blocks != "all" and not (isinstance(self.unfrozen_blocks, int) and self.unfrozen_blocks >= 0):
             raise RingskyError(f"unfrozen_blocks must be 'all' or a whole number >= 0, not {self.unfrozen_blocks!r}")
+        if self.channels not in PLANES:
+            raise RingskyError(f"channels must be 1 (grey), 3 (RGB) or 5 (ugriz), not {self.channels!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise RingskyError("epochs and batch_size must be at least 1")
         parse_threshold_rule(self.threshold_rule)  # a bad rule fails here, not after training
@@ -105,12 +108,12 @@ def load_settings(path=None, overrides=None, defaults=None):
     return settings_from(values, where=str(path or "settings"))
 
 
-def labelled_sets(spec, npix):
+def labelled_sets(spec, npix, planes="rgb"):
     """(train images, labels, table), (validation images, labels, table) from a labelled source;
     a galaxy's split follows from its id alone, so adding votes never moves one across the split."""
-    from .sources import open_source
+    from .sources import labelled_pictures, open_source
 
-    images, labels, table = open_source(spec).labelled_sample(npix)
+    images, labels, table = labelled_pictures(open_source(spec), npix, planes)
     held_out = np.array([zlib.crc32(str(i).encode()) % 5 == 0 for i in table["id"]], dtype=bool)
     for name, mask in (("training", ~held_out), ("validation", held_out)):
         if len(np.unique(labels[mask])) < 2:
@@ -303,14 +306,14 @@ def train(settings, out_path, progress=True):
     npix = config.input_size
     if settings.labelled:
         (train_images, train_labels, train_table), (val_images, val_labels, val_table) = \
-            labelled_sets(settings.labelled, npix)
+            labelled_sets(settings.labelled, npix, config.planes)
         data = f"{settings.labelled}: {len(train_labels)} training, {len(val_labels)} validation galaxies"
     else:
         train_images, train_labels, train_table = simulated_set(settings.n_train, TRAIN_SEED, npix,
-                                                                workers=settings.workers)
+                                                                workers=settings.workers, planes=config.planes)
         val_images, val_labels, val_table = simulated_set(settings.n_validation, VALIDATION_SEED, npix,
-                                                          workers=settings.workers)
-        data = (f"ringsky simulator v{SIMULATOR_VERSION}, train seed {TRAIN_SEED} (n={settings.n_train}), "
+                                                          workers=settings.workers, planes=config.planes)
+        data = (f"ringsky simulator v{SIMULATOR_VERSION} ({config.planes} pictures), train seed {TRAIN_SEED} (n={settings.n_train}), "
                 f"validation seed {VALIDATION_SEED} (n={settings.n_validation}), ring fraction 0.5")
     train_targets = targets_for(config, train_labels, train_table)
     val_targets = targets_for(config, val_labels, val_table)

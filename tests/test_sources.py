@@ -51,7 +51,7 @@ def test_outside_the_footprint_is_empty(sky):
 def test_cutouts_are_rendered_once_then_read_from_the_cache(sky):
     galaxies = sky.galaxies(Tile(32, DEFAULT_FOOTPRINT[2]))[:5]
     first = sky.cutouts(galaxies, 48)
-    paths = [Path(path) for path in sky._cache_paths(galaxies, 48)]
+    paths = [Path(path) for path in sky._cache_paths(galaxies, 48, "rgb")]
     assert all(p.exists() for p in paths)
     stamp = paths[0].stat().st_mtime_ns
     second = SimulatedSky(workers=2).cutouts(galaxies, 48)

@@ -11,7 +11,10 @@ A source answers three questions:
     uint8 RGB pictures (N, npix, npix, 3), one per row, many positions at once.
 
 Sources that know the truth also offer ``labelled_sample(npix)`` -> (images, labels, table)
-for ``ringsky evaluate``.
+for ``ringsky evaluate``. Sources with five-band data (the simulator, SDSS FITS frames, folders
+of ugriz FITS) list "ugriz" in their ``planes`` and offer ``ugriz_cutouts(galaxies, npix)`` ->
+uint8 (N, npix, npix, 5) for 5-channel models; their ``labelled_sample`` takes
+``planes="ugriz"``. ``pictures`` and ``labelled_pictures`` pick the kind a model reads.
 """
 from .. import RingskyError
 
@@ -21,6 +24,29 @@ class UnknownSourceError(RingskyError):
 
 
 SURVEYS = "'sim', 'folder:PATH', 'legacy[:LAYER]', 'sdss' or 'hips:ID|PATH|URL'"
+
+
+def check_planes(source, planes):
+    """One clear error, before any work, when ``source`` cannot give a model its kind of picture."""
+    if planes not in getattr(source, "planes", ("rgb",)):
+        raise RingskyError(f"{source.name} has no ugriz images for a 5-channel model: use sim, "
+                           "sdss with --format fits, or a folder of ugriz FITS cutouts")
+
+
+def pictures(source, galaxies, npix, planes="rgb"):
+    """The galaxies as a model with ``planes`` pictures (``ModelConfig.planes``) reads them."""
+    if planes == "rgb":
+        return source.cutouts(galaxies, npix)
+    check_planes(source, planes)
+    return source.ugriz_cutouts(galaxies, npix)
+
+
+def labelled_pictures(source, npix, planes="rgb", **options):
+    """``source.labelled_sample`` as a model with ``planes`` pictures reads it."""
+    if planes == "rgb":
+        return source.labelled_sample(npix, **options)
+    check_planes(source, planes)
+    return source.labelled_sample(npix, planes=planes, **options)
 
 
 def open_source(spec, parents=None, image_format=None, pixscale=None):

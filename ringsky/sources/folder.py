@@ -1,9 +1,11 @@
-"""A folder of the user's own cutouts (JPEG, PNG, or grz FITS) listed in a CSV manifest.
+"""A folder of the user's own cutouts (JPEG, PNG, or grz or ugriz FITS) listed in a CSV manifest.
 
 The manifest (``catalogue.csv`` in the folder, or a CSV path) has ``id`` or ``id_str``,
 ``ra``, ``dec`` (deg) and ``image`` (path relative to the manifest); an optional ``ring``
 column (1/0) is the truth that ``ringsky evaluate`` scores against, and an optional
 ``field_arcsec`` the width of each cutout on the sky (for the explorer's sky background).
+A FITS cutout holds fluxes in nanomaggies as (3, H, W) grz or (5, H, W) ugriz planes; only
+ugriz ones serve 5-channel models.
 """
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from astropy.table import Table
 
 from .. import RingskyError
 from ..fileio import atomic_path
-from ..imaging import grz_to_rgb, load_rgb, resize_rgb
+from ..imaging import grz_to_rgb, load_rgb, resize_planes, resize_rgb, ugriz_to_planes
 from ..tiles import tile_index
 from .survey import DEFAULT_FIELD
 
@@ -23,6 +25,8 @@ REQUIRED = ("ra", "dec", "image")
 
 class FolderSource:
     """Cutouts on disk, described by a manifest."""
+
+    planes = ("rgb", "ugriz")  # ugriz from FITS cutouts that hold five bands
 
     def __init__(self, path):
         path = Path(path)
@@ -44,19 +48,35 @@ class FolderSource:
     def galaxies(self, tile):
         return self.table[tile.owns(self.table["ra"], self.table["dec"])]
 
-    def _load(self, image, npix):
+    def _load(self, image, npix, planes):
         path = self.manifest.parent / image
         try:
-            if path.suffix.lower() in (".fits", ".fit", ".fz"):
-                return resize_rgb(grz_to_rgb(fits.getdata(path)), npix)
-            return load_rgb(path, npix)
+            if path.suffix.lower() not in (".fits", ".fit", ".fz"):
+                if planes == "ugriz":
+                    raise ValueError("a JPEG or PNG has no ugriz planes: 5-channel models need ugriz FITS")
+                return load_rgb(path, npix)
+            fluxes = fits.getdata(path)
+            if fluxes.ndim != 3 or fluxes.shape[0] not in (3, 5):
+                raise ValueError(f"expected (3, H, W) grz or (5, H, W) ugriz fluxes, not shape {fluxes.shape}")
+            if planes == "ugriz":
+                if fluxes.shape[0] != 5:
+                    raise ValueError("a grz FITS has no ugriz planes: 5-channel models need ugriz FITS")
+                return resize_planes(ugriz_to_planes(fluxes), npix)
+            return resize_rgb(grz_to_rgb(fluxes[1:4] if fluxes.shape[0] == 5 else fluxes), npix)
         except (OSError, ValueError) as error:
             raise RingskyError(f"folder source: cannot read cutout {path}: {error}") from error
 
-    def cutouts(self, galaxies, npix):
+    def _pictures(self, galaxies, npix, planes):
         if not len(galaxies):
-            return np.empty((0, npix, npix, 3), dtype=np.uint8)
-        return np.stack([self._load(image, npix) for image in galaxies["image"]])
+            return np.empty((0, npix, npix, 5 if planes == "ugriz" else 3), dtype=np.uint8)
+        return np.stack([self._load(image, npix, planes) for image in galaxies["image"]])
+
+    def cutouts(self, galaxies, npix):
+        return self._pictures(galaxies, npix, "rgb")
+
+    def ugriz_cutouts(self, galaxies, npix):
+        """uint8 ugriz planes (N, npix, npix, 5) from ugriz FITS cutouts, for 5-channel models."""
+        return self._pictures(galaxies, npix, "ugriz")
 
     def fields(self, galaxies, npix):
         """Width on the sky of each cutout, arcsec: the manifest's ``field_arcsec``, else 60"."""
@@ -64,10 +84,10 @@ class FolderSource:
             return np.asarray(galaxies["field_arcsec"], dtype=float)
         return np.full(len(galaxies), DEFAULT_FIELD)
 
-    def labelled_sample(self, npix):
+    def labelled_sample(self, npix, planes="rgb"):
         if "ring" not in self.table.colnames:
             raise RingskyError(f"folder source: {self.manifest} has no 'ring' column to evaluate against")
-        return self.cutouts(self.table, npix), np.asarray(self.table["ring"], dtype=int), self.table
+        return self._pictures(self.table, npix, planes), np.asarray(self.table["ring"], dtype=int), self.table
 
 
 def write_simulated_folder(out, n, seed, ring_fraction, npix, workers=1):

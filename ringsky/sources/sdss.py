@@ -16,7 +16,7 @@ from astropy.wcs import WCS
 from PIL import Image
 
 from ..config import conf
-from ..imaging import grz_to_rgb, load_rgb
+from ..imaging import grz_to_rgb, load_rgb, ugriz_to_planes
 from ..net import NotFound, call_with_retries, fetch, decompressed
 from ..parents import cached_table
 from .survey import SurveySource
@@ -92,6 +92,15 @@ class Sdss(SurveySource):
         pixscale = self.field(row, npix) / npix
         return np.stack([cut_frame(fetch(frame_url(band, run, rerun, camcol, field), expect="fits"),
                                    ra, dec, npix, pixscale) for band in BANDS])
+
+    @property
+    def planes(self):
+        """Kinds of picture on offer: ugriz planes only from the calibrated frames (``fits``)."""
+        return ("rgb", "ugriz") if self.image_format == "fits" else ("rgb",)
+
+    def ugriz_cutouts(self, galaxies, npix):
+        """uint8 ugriz planes (N, npix, npix, 5) for 5-channel models, from the calibrated frames."""
+        return self.many(galaxies, lambda row: ugriz_to_planes(self.ugriz(row, npix)), (npix, npix, 5))
 
     def cutout(self, row, npix):
         if self.image_format == "fits":

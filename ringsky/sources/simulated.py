@@ -2,7 +2,8 @@
 
 Galaxies are generated per nside=32 base cell from (seed, cell, index) alone, so a galaxy's
 position, truth and pixels are the same whatever tiling, order or process asks for it.
-Cutouts are rendered on demand and cached on disk as PNG (lossless, and viewable).
+Cutouts are rendered on demand and cached on disk as PNG (lossless, and viewable); the ugriz
+planes that 5-channel models read are cached as .npy.
 """
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -14,8 +15,8 @@ from PIL import Image
 
 from ..config import cache_dir, conf
 from ..fileio import atomic_path
-from ..imaging import grz_to_rgb, load_rgb, resize_rgb
-from ..simulate import PIXSCALE, SIMULATOR_VERSION, draw_galaxy, galaxy_truth, render, simulate, stamp_size
+from ..imaging import load_rgb
+from ..simulate import PIXSCALE, SIMULATOR_VERSION, draw_galaxy, galaxy_truth, picture, simulate, stamp_size
 from ..tiles import Tile, pixels_at
 
 BASE_NSIDE = 32
@@ -31,16 +32,30 @@ def _galaxy(seed, cell, index, ring_fraction):
     return draw_galaxy(rng, rng.random() < ring_fraction), rng
 
 
-def _render_rgb(args):
-    seed, cell, index, ring_fraction, npix = args
+def _render(args):
+    seed, cell, index, ring_fraction, npix, planes = args
     g, rng = _galaxy(seed, cell, index, ring_fraction)
-    return resize_rgb(grz_to_rgb(render(g, rng)), npix)
+    return picture(g, rng, npix, planes)
+
+
+def _save(image, path):
+    with atomic_path(path) as temporary:
+        if path.endswith(".png"):
+            Image.fromarray(image).save(temporary, format="PNG")
+        else:
+            with open(temporary, "wb") as handle:
+                np.save(handle, image)
+
+
+def _load(path, npix):
+    return load_rgb(path, npix) if path.endswith(".png") else np.load(path)
 
 
 class SimulatedSky:
     """A simulated survey: ~``density`` galaxies per deg^2, a fraction of them ringed."""
 
     name = "sim"
+    planes = ("rgb", "ugriz")
 
     def __init__(self, seed=None, density=None, ring_fraction=None, footprint=DEFAULT_FOOTPRINT, workers=None):
         """Arguments left as None take their ``ringsky.config.conf`` values."""
@@ -85,41 +100,49 @@ class SimulatedSky:
         table["ra"].unit = table["dec"].unit = u.deg
         return table
 
-    def _cache_paths(self, galaxies, npix):
+    def _cache_paths(self, galaxies, npix, planes):
         """Where each galaxy's picture is cached, as strings (pathlib costs as much as a PNG read)."""
         folder = cache_dir() / "sim" / f"v{SIMULATOR_VERSION}-seed{self.seed}-rf{self.ring_fraction:g}"
-        return [f"{folder}/cell{cell:05d}/{npix}/{galaxy_id}.png" for galaxy_id, cell in zip(galaxies["id"], galaxies["cell"])]
+        suffix = ".png" if planes == "rgb" else f".{planes}.npy"
+        return [f"{folder}/cell{cell:05d}/{npix}/{galaxy_id}{suffix}"
+                for galaxy_id, cell in zip(galaxies["id"], galaxies["cell"])]
 
-    def cutouts(self, galaxies, npix):
-        """Each galaxy's picture from the PNG cache, rendering (and caching) the missing ones."""
-        images = np.empty((len(galaxies), npix, npix, 3), dtype=np.uint8)
-        paths = self._cache_paths(galaxies, npix)
+    def _pictures(self, galaxies, npix, planes):
+        """Each galaxy's picture from the cache, rendering (and caching) the missing ones."""
+        images = np.empty((len(galaxies), npix, npix, 5 if planes == "ugriz" else 3), dtype=np.uint8)
+        paths = self._cache_paths(galaxies, npix, planes)
         missing = []
         for i, path in enumerate(paths):
             try:
-                images[i] = load_rgb(path, npix)
+                images[i] = _load(path, npix)
             except FileNotFoundError:
                 missing.append(i)
-        jobs = [(self.seed, int(galaxies["cell"][i]), int(galaxies["index"][i]), self.ring_fraction, npix)
+        jobs = [(self.seed, int(galaxies["cell"][i]), int(galaxies["index"][i]), self.ring_fraction, npix, planes)
                 for i in missing]
         if self.workers > 1 and len(jobs) > 8:
             with ProcessPoolExecutor(self.workers) as pool:
-                rendered = list(pool.map(_render_rgb, jobs, chunksize=8))
+                rendered = list(pool.map(_render, jobs, chunksize=8))
         else:
-            rendered = [_render_rgb(job) for job in jobs]
+            rendered = [_render(job) for job in jobs]
         for i, image in zip(missing, rendered):
             Path(paths[i]).parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(paths[i]) as temporary:
-                Image.fromarray(image).save(temporary, format="PNG")
+            _save(image, paths[i])
             images[i] = image
         return images
+
+    def cutouts(self, galaxies, npix):
+        return self._pictures(galaxies, npix, "rgb")
+
+    def ugriz_cutouts(self, galaxies, npix):
+        """The galaxies in ugriz, for 5-channel models: uint8 planes (N, npix, npix, 5)."""
+        return self._pictures(galaxies, npix, "ugriz")
 
     def fields(self, galaxies, npix):
         """Width on the sky of each galaxy's cutout, arcsec: its stamp, framed on its size."""
         return np.array([stamp_size(_galaxy(self.seed, int(g["cell"]), int(g["index"]), self.ring_fraction)[0]) * PIXSCALE
                          for g in galaxies])
 
-    def labelled_sample(self, npix, n=2000):
+    def labelled_sample(self, npix, n=2000, planes="rgb"):
         """A held-out simulated test set, balanced, from a seed no training run uses."""
-        images, truth = simulate(n, seed=TEST_SEED, ring_fraction=0.5, npix=npix, workers=self.workers)
+        images, truth = simulate(n, seed=TEST_SEED, ring_fraction=0.5, npix=npix, workers=self.workers, planes=planes)
         return images, np.asarray(truth["is_ring"], dtype=int), truth

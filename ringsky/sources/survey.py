@@ -57,11 +57,15 @@ class SurveySource:
     def cutout(self, row, npix):
         raise NotImplementedError
 
-    def cutouts(self, galaxies, npix):
+    def many(self, galaxies, one, shape):
+        """``one(row)`` for every galaxy, fetched concurrently, stacked (uint8, ``shape`` each)."""
         if not len(galaxies):
-            return np.empty((0, npix, npix, 3), dtype=np.uint8)
+            return np.empty((0,) + shape, dtype=np.uint8)
         with ThreadPoolExecutor(conf.connections_per_host) as pool:
-            return np.stack(list(pool.map(lambda row: self.cutout(row, npix), galaxies)))
+            return np.stack(list(pool.map(one, galaxies)))
+
+    def cutouts(self, galaxies, npix):
+        return self.many(galaxies, lambda row: self.cutout(row, npix), (npix, npix, 3))
 
     def fetch(self, galaxies, npix, progress=None):
         """Fill the cache for ``galaxies``; returns the ids that failed (others are kept)."""
