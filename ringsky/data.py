@@ -17,12 +17,13 @@ from .simulate import SIMULATOR_VERSION, simulate
 def simulated_set(n, seed, npix, ring_fraction=0.5, workers=1, planes="rgb"):
     """Images (uint8 RGB, or ugriz planes) and labels of a simulated set, cached as .npz +
     truth .ecsv by arguments."""
-    kind = "" if planes == "rgb" else f"-{planes}"
-    stem = cache_dir() / "training" / f"sim-v{SIMULATOR_VERSION}-seed{seed}-n{n}-px{npix}-rf{ring_fraction:g}{kind}"
-    images_path, truth_path = stem.with_suffix(".npz"), stem.with_suffix(".ecsv")
+    folder = cache_dir() / "training"
+    stem = f"sim-v{SIMULATOR_VERSION}-seed{seed}-n{n}-px{npix}-rf{ring_fraction:g}-{planes}"
+    # names joined by hand: with_suffix would cut "rf0.5-..." at its dot, and sets would share a file
+    images_path, truth_path = folder / f"{stem}.npz", folder / f"{stem}.ecsv"
     if not (images_path.exists() and truth_path.exists()):
         images, truth = simulate(n, seed=seed, ring_fraction=ring_fraction, npix=npix, workers=workers, planes=planes)
-        stem.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(images_path) as temporary:
             with open(temporary, "wb") as handle:
                 np.savez(handle, images=images)

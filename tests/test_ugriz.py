@@ -9,6 +9,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from conftest import assert_one_line_error, run_cli
+from ringsky.data import simulated_set
 from ringsky.imaging import grz_to_rgb, resize_rgb, to_model_input, ugriz_to_planes
 from ringsky.simulate import draw_galaxy, render, simulate
 from ringsky.sources import open_source, pictures
@@ -64,6 +65,10 @@ def test_simulated_ugriz_pictures_show_the_same_galaxies():
     assert first.shape == (5, 32, 32, 5)
     assert np.array_equal(pictures(sky, galaxies, 32, "ugriz"), first)  # read back from the .npy cache
     assert pictures(sky, galaxies, 32).shape == (5, 32, 32, 3)
+    for _ in range(2):  # made, then read back: each kind from its own cache file
+        assert simulated_set(16, 5, 32)[0].shape == (16, 32, 32, 3)
+        assert simulated_set(16, 5, 32, planes="ugriz")[0].shape == (16, 32, 32, 5)
+        assert simulated_set(16, 5, 32, ring_fraction=0.25)[2].meta["RINGFRAC"] == 0.25
 
 
 def _ugriz_folder(folder, n=6):
