@@ -9,7 +9,9 @@ exponential disc, optional bar and spiral arms, rings (inner, outer, arm-wound p
 nuclear, collisional) or ring-free look-alikes (ellipticals, spirals, barred discs, edge-on
 discs, lenses), neighbours, foreground stars and faint background sources, a Moffat PSF,
 sky and Poisson noise. The stamp is framed on the galaxy's size, as Galaxy Zoo DECaLS framed
-its cutouts, so the galaxy fills about the central third to half of the picture.
+its cutouts, so the galaxy fills about the central third to half of the picture. On request
+the same scene is also drawn in u and i (for 5-channel models), without changing a g, r or z
+pixel.
 """
 from concurrent.futures import ProcessPoolExecutor
 
