@@ -100,10 +100,10 @@ def test_a_five_channel_model_trains_scores_and_evaluates(tmp_path):
     config = json.loads(model.with_suffix(".json").read_text())
     assert config["channels"] == 5 and "ugriz pictures" in config["training"]["data"]
 
-    run_cli("score", "--survey", "sim", "--tile", "nside=32:6812", "--scheduler", "none", "--quiet",
+    run_cli("score", "--survey", "sim", "--tile", "nside=64:27248", "--scheduler", "none", "--quiet",
             "--model", model, "--out", tmp_path / "scores")
     scores = pq.read_table(next((tmp_path / "scores").rglob("*.parquet"))).to_pandas()
-    assert len(scores) == len(SimulatedSky().galaxies(Tile(32, 6812)))
+    assert len(scores) == len(SimulatedSky().galaxies(Tile(64, 27248))) > 20
     assert scores["probability"].between(0, 1).all() and scores["probability"].std() > 0
 
     _ugriz_folder(tmp_path / "folder")
