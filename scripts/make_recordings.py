@@ -10,6 +10,12 @@ services, so they are built to each service's documented format from simulated g
   "results", INFO QUERY_STATUS OK) to ringsky's ``ls_dr10.tractor`` ADQL for tile nside32-ipix06812;
 - ``skyserver-sql.csv``: a SkyServer ``SqlSearch`` answer with ``format=csv`` (a ``#Table1``
   line, then a CSV header and rows), to ringsky's ``Galaxy`` query for the same tile;
+- ``skyserver-field.csv``: the same kind of answer to ringsky's nearest-field query (run,
+  rerun, camcol, field);
+- ``sdss-frame-B.fits.bz2`` for B in ugriz: SDSS calibrated frames (``frame-B-RUN-CAMCOL-FIELD``,
+  bzip2-compressed, float32 nanomaggies, TAN WCS at 0.396"/px, the frame's calibration HDUs
+  left out) of the tile's first galaxy drawn by the simulator in five bands, cut down from
+  2048 x 1489 to 128 x 128 pixels to keep the repository small;
 - ``vizier-buta2017.xml``: a VizieR ``viz-bin/votable`` answer for J/MNRAS/471/4027 holding the
   first 30 rows of Table 2, taken from ``../shared/data/catalogues/buta2017_table2.tex`` (needed
   to run this script), types written without LaTeX as VizieR writes text (``R_1_'``, ``SAB_a_``);
@@ -19,7 +25,9 @@ services, so they are built to each service's documented format from simulated g
 
 Run: .venv/bin/python scripts/make_recordings.py
 """
+import bz2
 import gzip
+import io
 import re
 from pathlib import Path
 
@@ -30,7 +38,7 @@ from PIL import Image
 
 from ringsky.catalogs.buta import position_from_name, read_table2_latex
 from ringsky.imaging import grz_to_rgb
-from ringsky.simulate import PIXSCALE, draw_galaxy, galaxy_radius, render
+from ringsky.simulate import ALL_BANDS, PIXSCALE, draw_galaxy, galaxy_radius, render
 from ringsky.sources.simulated import SimulatedSky
 from ringsky.tiles import Tile
 
@@ -62,6 +70,34 @@ def legacy_fits(flux, ra, dec, pixscale):
     header["CD2_1"], header["CD2_2"] = 0.0, pixscale / 3600
     header["IMAGEW"] = header["IMAGEH"] = float(SIZE)
     return fits.PrimaryHDU(flux.astype(np.float32), header=header)
+
+
+FRAME_SIZE = 128
+SDSS_PIXSCALE = 0.396
+
+
+def sdss_frames(row):
+    """Five calibrated frames (ugriz) centred on ``row``, and the nearest-field answer naming them."""
+    rng = np.random.default_rng([2026, 5])
+    flux = render(draw_galaxy(rng, is_ring=True), rng, ALL_BANDS)
+    stamp = flux.shape[-1]
+    frame = np.zeros((len(ALL_BANDS), FRAME_SIZE, FRAME_SIZE), dtype=np.float32)
+    take = min(stamp, FRAME_SIZE)
+    start, at = (stamp - take) // 2, (FRAME_SIZE - take) // 2
+    frame[:, at:at + take, at:at + take] = flux[:, start:start + take, start:start + take]
+    for index, band in enumerate(ALL_BANDS):
+        header = fits.Header()
+        header["FILTER"] = band
+        header["BUNIT"] = "nanomaggy"
+        header["CTYPE1"], header["CTYPE2"] = "RA---TAN", "DEC--TAN"
+        header["CRVAL1"], header["CRVAL2"] = float(row["ra"]), float(row["dec"])
+        header["CRPIX1"] = header["CRPIX2"] = FRAME_SIZE / 2 + 0.5
+        header["CD1_1"], header["CD1_2"] = -SDSS_PIXSCALE / 3600, 0.0
+        header["CD2_1"], header["CD2_2"] = 0.0, SDSS_PIXSCALE / 3600
+        content = io.BytesIO()
+        fits.PrimaryHDU(frame[index], header=header).writeto(content)
+        (OUT / f"sdss-frame-{band}.fits.bz2").write_bytes(bz2.compress(content.getvalue()))
+    (OUT / "skyserver-field.csv").write_text("#Table1\nrun,rerun,camcol,field\n756,301,3,42\n")
 
 
 def main():
@@ -109,6 +145,7 @@ def main():
         lines.append(f"{1237648720693755000 + i * 131},{row['ra']:.7f},{row['dec']:.7f},"
                      f"{row['mag_r'] + 0.1:.5f},{shape_r[i] * 1.6:.4f}")
     (OUT / "skyserver-sql.csv").write_text("\n".join(lines) + "\n")
+    sdss_frames(galaxies[0])
     buta_rows = vizier_buta()
     galaxy_zoo_samples(buta_rows)
 

@@ -3,13 +3,15 @@
 Routes (by the end of the path, so one server stands in for every service):
 ``cutout.fits`` / ``cutout.jpg`` (Legacy Surveys viewer; the recording is chosen by the
 request's ra/dec, so a galaxy always gets the same picture), ``ImgCutout/getjpeg`` (SkyServer) and ``hips2fits`` (one recorded JPEG),
-``SqlSearch`` or ``x_results.aspx`` (SkyServer SQL CSV, as astroquery.sdss asks), ``tap/sync`` (TAP VOTable),
+``SqlSearch`` or ``x_results.aspx`` (SkyServer SQL CSV, as astroquery.sdss asks: the nearest-field query gets
+its own answer), ``frame-B-RUN-CAMCOL-FIELD.fits.bz2`` (SDSS calibrated frames), ``tap/sync`` (TAP VOTable),
 ``viz-bin/votable`` (VizieR, Buta 2017), ``gz2_hart16.csv.gz`` and ``gz_decals_volunteers_5.csv`` (Galaxy Zoo
 tables), and ``/hips/...`` (files of a local HiPS folder). A ``script`` of faults answers the first requests; after it, a fraction ``fault_rate`` gets one of: HTTP 500,
 HTTP 429 with Retry-After, a stall past the client's timeout, a truncated body, or an HTML
 error page with status 200.
 """
 import random
+import re
 import sys
 import threading
 import time
@@ -72,7 +74,12 @@ def _recording(path, query):
     if path.endswith(("ImgCutout/getjpeg", "hips2fits")):
         return RECORDED / "sdss-getjpeg.jpg", "image/jpeg"
     if path.endswith(("SqlSearch", "x_results.aspx")):
+        if "fGetNearestObjEq" in query.get("cmd", [""])[0]:
+            return RECORDED / "skyserver-field.csv", "text/plain"
         return RECORDED / "skyserver-sql.csv", "text/plain"
+    frame = re.search(r"/frame-([ugriz])-\d{6}-\d-\d{4}\.fits\.bz2$", path)
+    if frame:
+        return RECORDED / f"sdss-frame-{frame.group(1)}.fits.bz2", "application/x-bzip2"
     if path.endswith("/sync"):
         return RECORDED / "tap-tractor.xml", "text/xml"
     if path.endswith("viz-bin/votable"):

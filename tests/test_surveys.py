@@ -13,7 +13,7 @@ from replay_server import RECORDED, replay_server
 from ringsky import net
 from ringsky.config import conf
 from ringsky.parents import SdssParents, TableParents, TractorParents, open_parents
-from ringsky.sources import open_source
+from ringsky.sources import open_source, pictures
 from ringsky.sources.legacy import LegacySurvey, legacy_fits_to_rgb
 from ringsky.sources.sdss import Sdss
 from ringsky.tiles import Tile
@@ -159,6 +159,25 @@ def test_sdss_frame_cutout_is_five_bands(fast_network, tmp_path):
     cut = sdss.cut_frame((tmp_path / "frame.fits").read_bytes(), 151.0, 1.0, 32, 0.396)
     assert cut.shape == (32, 32) and cut[14:18, 14:18].mean() > 20 and abs(cut[:5, :5].mean()) < 1
     assert sdss.frame_url("r", 756, 301, 3, 42).endswith("/301/756/3/frame-r-000756-3-0042.fits.bz2")
+
+
+def test_sdss_ugriz_planes_come_from_five_frames(fast_network, parents_file):
+    """5-channel pictures: one nearest-field lookup, one calibrated frame per band, cut and stretched."""
+    from astroquery.sdss import conf as sdss_conf
+
+    with replay_server() as server, sdss_conf.set_temp("skyserver_baseurl", server.url), \
+            conf.set_temp("sdss_sas_url", f"{server.url}/sas/dr17/eboss/photoObj/frames"):
+        source = Sdss(open_parents(str(parents_file), "sdss"), image_format="fits", pixscale=0.396)
+        galaxy = source.galaxies(TILE)[:1]
+        planes = pictures(source, galaxy, 32, "ugriz")[0]
+        rgb = source.cutouts(galaxy, 32)[0]
+    frames = sorted(path.split("/")[-1] for path, _ in server.log if ".fits.bz2" in path)
+    assert frames == [f"frame-{band}-000756-3-0042.fits.bz2" for band in "giruz"]  # fetched once, cached
+    assert planes.shape == (32, 32, 5) and rgb.shape == (32, 32, 3)
+    centre, edge = planes[12:20, 12:20].mean(axis=(0, 1)), planes[:4, :4].mean(axis=(0, 1))
+    assert np.all(centre > edge + 20), (centre, edge)  # the galaxy stands out in every band
+    means = planes.mean(axis=(0, 1))
+    assert len(set(np.round(means, 1).tolist())) == 5, means  # and each band shows it differently
 
 
 def test_unknown_surveys_name_every_choice():
