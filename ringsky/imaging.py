@@ -35,6 +35,8 @@ def grz_to_rgb(grz, bands="grz"):
 
 #: what a model's pictures are made of: RGB from grz (1- and 3-channel models), or ugriz planes
 PLANES = {1: "rgb", 3: "rgb", 5: "ugriz"}
+#: planes per picture of each kind
+DEPTH = {"rgb": 3, "ugriz": 5}
 #: per-band flux scale of ugriz planes, so a typical galaxy fills each plane alike (g, r, z as
 #: in the Legacy Surveys' RGB mapping; u and i for the simulator's and SDSS's colours)
 UGRIZ_SCALES = (17.0, 6.0, 3.4, 2.8, 2.2)
@@ -85,7 +87,7 @@ def to_model_input(images, channels=3, mean=0.5, std=0.25):
     planes), normalised as (x / 255 - mean) / std. The result is a view in channels-last memory
     order, the layout the classifier runs in, so no copy is made to reorder it."""
     images = np.asarray(images, dtype=np.uint8)
-    expected = 5 if channels == 5 else 3
+    expected = DEPTH[PLANES[channels]]
     if images.shape[-1] != expected:
         raise ValueError(f"a {channels}-channel model takes {PLANES[channels]} pictures of {expected} planes, "
                          f"not {images.shape[-1]}")

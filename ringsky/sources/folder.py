@@ -16,7 +16,7 @@ from astropy.table import Table
 
 from .. import RingskyError
 from ..fileio import atomic_path
-from ..imaging import grz_to_rgb, load_rgb, resize_planes, resize_rgb, ugriz_to_planes
+from ..imaging import DEPTH, grz_to_rgb, load_rgb, resize_planes, resize_rgb, ugriz_to_planes
 from ..tiles import tile_index
 from .survey import DEFAULT_FIELD
 
@@ -68,7 +68,7 @@ class FolderSource:
 
     def _pictures(self, galaxies, npix, planes):
         if not len(galaxies):
-            return np.empty((0, npix, npix, 5 if planes == "ugriz" else 3), dtype=np.uint8)
+            return np.empty((0, npix, npix, DEPTH[planes]), dtype=np.uint8)
         return np.stack([self._load(image, npix, planes) for image in galaxies["image"]])
 
     def cutouts(self, galaxies, npix):

@@ -15,7 +15,7 @@ from PIL import Image
 
 from ..config import cache_dir, conf
 from ..fileio import atomic_path
-from ..imaging import load_rgb
+from ..imaging import DEPTH, load_rgb
 from ..simulate import PIXSCALE, SIMULATOR_VERSION, draw_galaxy, galaxy_truth, picture, simulate, stamp_size
 from ..tiles import Tile, pixels_at
 
@@ -109,7 +109,7 @@ class SimulatedSky:
 
     def _pictures(self, galaxies, npix, planes):
         """Each galaxy's picture from the cache, rendering (and caching) the missing ones."""
-        images = np.empty((len(galaxies), npix, npix, 5 if planes == "ugriz" else 3), dtype=np.uint8)
+        images = np.empty((len(galaxies), npix, npix, DEPTH[planes]), dtype=np.uint8)
         paths = self._cache_paths(galaxies, npix, planes)
         missing = []
         for i, path in enumerate(paths):
