@@ -12,7 +12,9 @@ from conftest import assert_one_line_error, run_cli
 from ringsky.data import simulated_set
 from ringsky.imaging import grz_to_rgb, resize_rgb, to_model_input, ugriz_to_planes
 from ringsky.simulate import draw_galaxy, render, simulate
-from ringsky.sources import open_source, pictures
+from ringsky import RingskyError
+from ringsky.sources import labelled_pictures, open_source, pictures
+from ringsky.sources.folder import write_simulated_folder
 from ringsky.sources.simulated import SimulatedSky
 from ringsky.tiles import Tile
 
@@ -112,13 +114,9 @@ def test_a_five_channel_model_trains_scores_and_evaluates(tmp_path):
     metrics = json.loads((tmp_path / "evaluation" / "metrics.json").read_text())
     assert (metrics["n"], metrics["n_ring"]) == (6, 3) and 0 <= metrics["roc_auc"] <= 1
 
-    jpeg_folder = run_cli("evaluate", "--survey", f"folder:{tmp_path / 'pngs'}", "--model", model,
-                          "--out", tmp_path / "e2", check=False)
-    assert_one_line_error(jpeg_folder, 1, "no manifest")
-    run_cli("simulate", "--n", "4", "--npix", "32", "--out", tmp_path / "pngs")
-    pngs = run_cli("evaluate", "--survey", f"folder:{tmp_path / 'pngs'}", "--model", model,
-                   "--out", tmp_path / "e3", check=False)
-    assert_one_line_error(pngs, 1, "a JPEG or PNG has no ugriz planes")
+    write_simulated_folder(tmp_path / "pngs", 4, 0, 0.5, 32)
+    with pytest.raises(RingskyError, match="a JPEG or PNG has no ugriz planes"):
+        labelled_pictures(open_source(f"folder:{tmp_path / 'pngs'}"), 32, "ugriz")
     sdss_jpeg = run_cli("score", "--survey", "sdss", "--tile", "nside=32:6812", "--model", model,
                         "--out", tmp_path / "s", check=False)
     assert_one_line_error(sdss_jpeg, 1, "sdss has no ugriz images", "--format fits")
