@@ -100,9 +100,9 @@ def cmd_grid(args):
 
 def cmd_evaluate(args):
     from .evaluate import choose_threshold, evaluate, validation_sample
-    from .sources import labelled_pictures
     from .metrics import format_summary, parse_threshold_rule
     from .models import load_classifier
+    from .sources import labelled_pictures
 
     if args.threshold_rule is not None:
         parse_threshold_rule(args.threshold_rule)

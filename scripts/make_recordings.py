@@ -58,16 +58,21 @@ def block_mean(image, size):
                      for band in image])
 
 
+def add_tan_wcs(header, ra, dec, pixscale, size):
+    """A north-up, east-left TAN WCS centred on (ra, dec) at ``pixscale`` arcsec/px."""
+    header["CTYPE1"], header["CTYPE2"] = "RA---TAN", "DEC--TAN"
+    header["CRVAL1"], header["CRVAL2"] = ra, dec
+    header["CRPIX1"] = header["CRPIX2"] = size / 2 + 0.5
+    header["CD1_1"], header["CD1_2"] = -pixscale / 3600, 0.0
+    header["CD2_1"], header["CD2_2"] = 0.0, pixscale / 3600
+
+
 def legacy_fits(flux, ra, dec, pixscale):
     header = fits.Header()
     header["BANDS"] = "grz"
     for i, band in enumerate("grz"):
         header[f"BAND{i}"] = band
-    header["CTYPE1"], header["CTYPE2"] = "RA---TAN", "DEC--TAN"
-    header["CRVAL1"], header["CRVAL2"] = ra, dec
-    header["CRPIX1"] = header["CRPIX2"] = SIZE / 2 + 0.5
-    header["CD1_1"], header["CD1_2"] = -pixscale / 3600, 0.0
-    header["CD2_1"], header["CD2_2"] = 0.0, pixscale / 3600
+    add_tan_wcs(header, ra, dec, pixscale, SIZE)
     header["IMAGEW"] = header["IMAGEH"] = float(SIZE)
     return fits.PrimaryHDU(flux.astype(np.float32), header=header)
 
@@ -89,11 +94,7 @@ def sdss_frames(row):
         header = fits.Header()
         header["FILTER"] = band
         header["BUNIT"] = "nanomaggy"
-        header["CTYPE1"], header["CTYPE2"] = "RA---TAN", "DEC--TAN"
-        header["CRVAL1"], header["CRVAL2"] = float(row["ra"]), float(row["dec"])
-        header["CRPIX1"] = header["CRPIX2"] = FRAME_SIZE / 2 + 0.5
-        header["CD1_1"], header["CD1_2"] = -SDSS_PIXSCALE / 3600, 0.0
-        header["CD2_1"], header["CD2_2"] = 0.0, SDSS_PIXSCALE / 3600
+        add_tan_wcs(header, float(row["ra"]), float(row["dec"]), SDSS_PIXSCALE, FRAME_SIZE)
         content = io.BytesIO()
         fits.PrimaryHDU(frame[index], header=header).writeto(content)
         (OUT / f"sdss-frame-{band}.fits.bz2").write_bytes(bz2.compress(content.getvalue()))
