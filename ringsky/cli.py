@@ -154,7 +154,7 @@ def _score_on_dask(args, tiles):
     job = ScoreJob(out_dir=str(Path(args.out).resolve()), survey=args.survey, parents=args.parents,
                    image_format=args.format, pixscale=args.pixscale,
                    model=str(Path(args.model).resolve()) if args.model else None, batch_size=args.batch_size,
-                   cache_dir=str(cache_dir().resolve()),
+                   cache_dir=str(cache_dir().resolve()), tile_packs=conf.tile_packs,
                    torch_threads=local_torch_threads(args.workers) if local else None)
     with connect(args.scheduler, args.workers) as client:
         workers = len(client.scheduler_info()["workers"])

@@ -32,6 +32,7 @@ class ScoreJob:
     model: str = None
     batch_size: int = 256
     cache_dir: str = ""
+    tile_packs: bool = True
     torch_threads: int = None  # None: the worker's default
 
 
@@ -50,7 +51,8 @@ def _opened(job):
 
 def score_tile_task(tile, job):
     """Run on a worker: score ``tile`` and write its result; the number of galaxies scored."""
-    with conf.set_temp("cache_dir", job.cache_dir), conf.set_temp("workers", 1):
+    with conf.set_temp("cache_dir", job.cache_dir), conf.set_temp("tile_packs", job.tile_packs), \
+            conf.set_temp("workers", 1):
         source, classifier = _opened(job)
         for _, table in scored_tiles([tile], source, classifier, job.batch_size):
             write_tile(table, tile_path(job.out_dir, tile))

@@ -11,6 +11,8 @@ class Conf(_config.ConfigNamespace):
     cache_dir = _config.ConfigItem(
         "", "Folder for cached cutouts and simulated training sets; empty means "
         "$RINGSKY_CACHE, else $XDG_CACHE_HOME/ringsky, else ~/.cache/ringsky.")
+    tile_packs = _config.ConfigItem(True, "Keep each scored tile's decoded pictures in the cache as one "
+                                    ".npy pack, so scoring it again reads one file and decodes nothing.")
     batch_size = _config.ConfigItem(256, "Images per model forward pass when scoring.")
     workers = _config.ConfigItem(2, "Processes that render simulated cutouts.")
     sim_seed = _config.ConfigItem(2026, "Seed of the simulated sky (--survey sim).")

@@ -7,11 +7,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def part_path(path):
+    """An unused hidden temporary path beside ``path``, for writing it atomically."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+
+
 @contextmanager
 def atomic_path(path):
     """Yield an unused temporary path beside ``path``; move it into place only if the block succeeds."""
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    temporary = part_path(path)
     try:
         yield temporary
         os.replace(temporary, path)

@@ -17,8 +17,8 @@ from tqdm import tqdm
 
 from . import RingskyError
 from .fileio import atomic_path
+from .packs import tile_pictures
 from .prefetch import prefetch
-from .sources import pictures
 
 RESULT_COLUMNS = ("id", "ra", "dec", "healpix_nside", "healpix_ipix", "probability", "model_id")
 
@@ -56,24 +56,26 @@ def _batches(tiles, source, classifier, batch_size):
     """Full batches of model inputs drawn across tile boundaries (small tiles would otherwise
     make small batches, which run slower per galaxy): (inputs or None, pieces), a piece
     (tile, galaxies, start, stop) naming the rows of one tile that the batch holds, in order.
-    A tile without galaxies is a piece with no rows."""
+    A tile without galaxies is a piece with no rows. Pictures come from the tile's pack when the
+    cache holds one (:mod:`ringsky.packs`)."""
     npix, planes = classifier.config.input_size, classifier.config.planes
     pieces, images, held = [], [], 0
     for tile in tiles:
         galaxies = source.galaxies(tile)
-        start = 0
-        while True:
-            stop = min(len(galaxies), start + batch_size - held)
-            pieces.append((tile, galaxies, start, stop))
-            if stop > start:
-                images.append(pictures(source, galaxies[start:stop], npix, planes))
-                held += stop - start
-            if held == batch_size:
-                yield classifier.inputs(np.concatenate(images)), pieces
-                pieces, images, held = [], [], 0
-            start = stop
-            if start >= len(galaxies):
-                break
+        with tile_pictures(source, tile, galaxies, npix, planes) as read:
+            start = 0
+            while True:
+                stop = min(len(galaxies), start + batch_size - held)
+                pieces.append((tile, galaxies, start, stop))
+                if stop > start:
+                    images.append(read(start, stop))
+                    held += stop - start
+                if held == batch_size:
+                    yield classifier.inputs(np.concatenate(images)), pieces
+                    pieces, images, held = [], [], 0
+                start = stop
+                if start >= len(galaxies):
+                    break
     if pieces:
         yield (classifier.inputs(np.concatenate(images)) if images else None), pieces
 

@@ -15,7 +15,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from .. import RingskyError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, version_key
 from ..imaging import DEPTH, grz_to_rgb, load_rgb, resize_planes, resize_rgb, ugriz_to_planes
 from ..tiles import tile_index
 from .survey import DEFAULT_FIELD
@@ -41,12 +41,25 @@ class FolderSource:
         if missing:
             raise RingskyError(f"folder source: {self.manifest} lacks column(s) {', '.join(missing)}")
         self.table["ra"].unit = self.table["dec"].unit = u.deg
+        self._tile_indices = {}
+
+    @property
+    def pack_key(self):
+        """Names this folder's tile packs (ringsky.packs) after the manifest as it is now: edit or
+        touch the manifest when cutouts are replaced, so that their packs are made again."""
+        return "folder-" + version_key([self.manifest])
+
+    def _tile_index(self, nside):
+        """Each row's tile at ``nside``, computed once: a tile's galaxies are then one comparison."""
+        if nside not in self._tile_indices:
+            self._tile_indices[nside] = tile_index(self.table["ra"], self.table["dec"], nside)
+        return self._tile_indices[nside]
 
     def footprint(self, nside):
-        return np.unique(tile_index(self.table["ra"], self.table["dec"], nside))
+        return np.unique(self._tile_index(nside))
 
     def galaxies(self, tile):
-        return self.table[tile.owns(self.table["ra"], self.table["dec"])]
+        return self.table[self._tile_index(tile.nside) == tile.ipix]
 
     def _load(self, image, npix, planes):
         path = self.manifest.parent / image

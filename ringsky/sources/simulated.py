@@ -66,6 +66,11 @@ class SimulatedSky:
         self.workers = conf.workers if workers is None else workers
         self._cells = {}
 
+    @property
+    def pack_key(self):
+        """What a galaxy's pixels depend on besides its id, naming its tile packs (ringsky.packs)."""
+        return f"sim-v{SIMULATOR_VERSION}-seed{self.seed}-rf{self.ring_fraction:g}"
+
     def footprint(self, nside):
         return pixels_at(self.base_pixels, BASE_NSIDE, nside)
 

@@ -1,0 +1,87 @@
+"""Tile packs: a scored tile's decoded pictures kept in one file, read when the tile is scored again."""
+import os
+import shutil
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from ringsky import RingskyError
+from ringsky.config import conf
+from ringsky.models import load_classifier
+from ringsky.packs import pack_path
+from ringsky.score import score_tiles
+from ringsky.sources.folder import FolderSource, write_simulated_folder
+from ringsky.tiles import parse_tile_spec
+
+N = 40
+
+
+@pytest.fixture(scope="module")
+def simulated_folder(tmp_path_factory):
+    path = tmp_path_factory.mktemp("packs") / "folder"
+    write_simulated_folder(path, N, seed=5, ring_fraction=0.5, npix=32)
+    return path
+
+
+@pytest.fixture
+def folder(simulated_folder, tmp_path):
+    """A copy of a folder of N simulated 32 px PNG cutouts, with a cache of its own."""
+    shutil.copytree(simulated_folder, tmp_path / "folder")
+    with conf.set_temp("cache_dir", str(tmp_path / "cache")):
+        yield tmp_path / "folder"
+
+
+def score(folder, model, out, batch_size=4):
+    """Probabilities by galaxy id, scored from a freshly opened folder source."""
+    source = FolderSource(folder)
+    tiles = parse_tile_spec("nside=32").resolve(source.footprint)
+    score_tiles(tiles, source, load_classifier(model), out, force=True, batch_size=batch_size, progress=False)
+    rows = [pq.read_table(path).to_pydict() for path in sorted(out.glob("*.parquet"))]
+    return {i: p for row in rows for i, p in zip(row["id"], row["probability"])}
+
+
+def packs(cache):
+    return sorted((cache / "packs").rglob("*.npy"))
+
+
+def test_rescoring_reads_the_tile_packs_not_the_cutouts(folder, small_model, tmp_path):
+    first = score(folder, small_model, tmp_path / "first")
+    assert len(first) == N
+    written = packs(tmp_path / "cache")
+    tiles = len(parse_tile_spec("nside=32").resolve(FolderSource(folder).footprint))
+    assert len(written) == tiles > 1
+    assert sum(len(np.load(path, mmap_mode="r")) for path in written) == N
+
+    shutil.rmtree(folder / "images")
+    assert score(folder, small_model, tmp_path / "again") == first
+
+    stat = (folder / "catalogue.csv").stat()
+    os.utime(folder / "catalogue.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    with pytest.raises(RingskyError, match="cannot read cutout"):
+        score(folder, small_model, tmp_path / "edited")
+
+
+def test_a_tile_that_fails_midway_leaves_no_pack(folder, small_model, tmp_path):
+    source = FolderSource(folder)
+    tiles = parse_tile_spec("nside=32").resolve(source.footprint)
+    last = source.galaxies(tiles[-1])
+    (folder / last["image"][-1]).write_bytes(b"not a PNG")  # its other rows are read first
+    with pytest.raises(RingskyError, match="cannot read cutout"):
+        score(folder, small_model, tmp_path / "out", batch_size=2)
+    assert not any(path.name.endswith(".part") for path in (tmp_path / "cache").rglob("*"))
+    assert not pack_path(source, tiles[-1], last, 32, "rgb").exists()
+    assert packs(tmp_path / "cache") == sorted(pack_path(source, tile, source.galaxies(tile), 32, "rgb")
+                                               for tile in tiles[:-1])
+
+
+def test_a_changed_parent_list_or_packs_off_reads_the_cutouts(folder, small_model, tmp_path):
+    source = FolderSource(folder)
+    tile = parse_tile_spec("nside=32").resolve(source.footprint)[0]
+    galaxies = source.galaxies(tile)
+    assert pack_path(source, tile, galaxies, 32, "rgb") != pack_path(source, tile, galaxies[:-1], 32, "rgb")
+    assert pack_path(source, tile, galaxies, 32, "rgb") != pack_path(source, tile, galaxies, 32, "ugriz")
+    with conf.set_temp("tile_packs", False):
+        score(folder, small_model, tmp_path / "out")
+        assert pack_path(source, tile, galaxies, 32, "rgb") is None
+    assert not packs(tmp_path / "cache")
