@@ -31,6 +31,16 @@ def pack_path(source, tile, galaxies, npix, planes):
     return cache_dir() / "packs" / key / f"{npix}-{planes}" / f"{tile.name}-{ids}.npy"
 
 
+def _open_pack(path, shape):
+    """The pack at ``path`` as a read-only memory map, or None where it is missing or damaged
+    (it is then made again)."""
+    try:
+        pack = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    return pack if pack.shape == shape and pack.dtype == np.uint8 else None
+
+
 @contextmanager
 def tile_pictures(source, tile, galaxies, npix, planes="rgb"):
     """Yield ``read(start, stop)``: uint8 pictures of rows ``start:stop`` of ``galaxies``, from
@@ -40,16 +50,16 @@ def tile_pictures(source, tile, galaxies, npix, planes="rgb"):
     if path is None:
         yield lambda start, stop: pictures(source, galaxies[start:stop], npix, planes)
         return
-    if path.exists():
-        pack = np.load(path, mmap_mode="r")
+    shape = (len(galaxies), npix, npix, DEPTH[planes])
+    pack = _open_pack(path, shape)
+    if pack is not None:
         yield lambda start, stop: np.array(pack[start:stop])
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = part_path(path)
     written = np.zeros(len(galaxies), dtype=bool)
     try:
-        pack = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.uint8,
-                                         shape=(len(galaxies), npix, npix, DEPTH[planes]))
+        pack = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.uint8, shape=shape)
 
         def read(start, stop):
             images = pictures(source, galaxies[start:stop], npix, planes)
@@ -59,7 +69,6 @@ def tile_pictures(source, tile, galaxies, npix, planes="rgb"):
 
         yield read
         pack.flush()
-        del pack
         if written.all():
             os.replace(temporary, path)
     finally:

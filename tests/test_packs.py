@@ -9,7 +9,7 @@ import pytest
 from ringsky import RingskyError
 from ringsky.config import conf
 from ringsky.models import load_classifier
-from ringsky.packs import pack_path
+from ringsky.packs import pack_path, tile_pictures
 from ringsky.score import score_tiles
 from ringsky.sources.folder import FolderSource, write_simulated_folder
 from ringsky.tiles import parse_tile_spec
@@ -53,13 +53,19 @@ def test_rescoring_reads_the_tile_packs_not_the_cutouts(folder, small_model, tmp
     assert len(written) == tiles > 1
     assert sum(len(np.load(path, mmap_mode="r")) for path in written) == N
 
+    shutil.copytree(folder / "images", tmp_path / "images")
     shutil.rmtree(folder / "images")
     assert score(folder, small_model, tmp_path / "again") == first
 
-    stat = (folder / "catalogue.csv").stat()
+    written[0].write_bytes(written[0].read_bytes()[:200])  # a damaged pack is made again
+    shutil.copytree(tmp_path / "images", folder / "images")
+    assert score(folder, small_model, tmp_path / "repaired") == first
+    assert np.load(written[0]).shape[1:] == (32, 32, 3)
+
+    stat = (folder / "catalogue.csv").stat()  # an edited manifest gets packs of its own
     os.utime(folder / "catalogue.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    with pytest.raises(RingskyError, match="cannot read cutout"):
-        score(folder, small_model, tmp_path / "edited")
+    assert score(folder, small_model, tmp_path / "edited") == first
+    assert len(packs(tmp_path / "cache")) == 2 * tiles
 
 
 def test_a_tile_that_fails_midway_leaves_no_pack(folder, small_model, tmp_path):
@@ -81,6 +87,9 @@ def test_a_changed_parent_list_or_packs_off_reads_the_cutouts(folder, small_mode
     galaxies = source.galaxies(tile)
     assert pack_path(source, tile, galaxies, 32, "rgb") != pack_path(source, tile, galaxies[:-1], 32, "rgb")
     assert pack_path(source, tile, galaxies, 32, "rgb") != pack_path(source, tile, galaxies, 32, "ugriz")
+    with tile_pictures(source, tile, galaxies, 32) as read:  # rows left unread: no pack
+        assert read(0, 2).shape == (2, 32, 32, 3)
+    assert not packs(tmp_path / "cache")
     with conf.set_temp("tile_packs", False):
         score(folder, small_model, tmp_path / "out")
         assert pack_path(source, tile, galaxies, 32, "rgb") is None
