@@ -1,10 +1,12 @@
 """Scoring throughput: end-to-end scoring against model-only forward passes, and Dask workers.
 
-    python scripts/bench_score.py [--n 1500] [--tile nside=64] [--model PATH] [--repeats 5]
+    python scripts/bench_score.py [--n 1500] [--tile nside=64] [--model PATH] [--repeats 7]
 
 A folder source of ``--n`` simulated galaxies (PNG cutouts at the model's input size and a
-manifest, spread over the simulated sky's footprint) is written first. Then, in ``--repeats``
-interleaved rounds (the best of each kept, since this machine is noisy):
+manifest, spread over the simulated sky's footprint) is written first. Then come ``--repeats``
+rounds of (a) and (b) back to back. This machine's speed drifts from second to second, so each
+rate is the best over the rounds (the machine at its quietest), (c) is the ratio of those, and
+the rounds' own ratios are printed beside it to show the spread:
 (a) model-only: forward passes over the galaxies' pictures, already decoded and normalised;
 (b) end-to-end in one process, from opening the folder to the last tile's parquet (parent
     lists, reading, batching, model, writes), twice: reading and decoding one PNG per galaxy
@@ -67,7 +69,7 @@ def main():
     parser.add_argument("--tile", default="nside=64")
     parser.add_argument("--model")
     parser.add_argument("--batch-size", type=int, default=conf.batch_size)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
 
     classifier = load_classifier(args.model)
@@ -91,11 +93,14 @@ def main():
                            end_to_end_rate(folder, args.tile, classifier, args.batch_size, packs=True)))
         one, two = (dask_rate(folder, tiles, args.model, args.batch_size, workers) for workers in (1, 2))
     model, decoding, packed = (max(column) for column in zip(*rounds))
+    packs_ratios = [p / m for m, _, p in rounds]
+    png_ratios = [d / m for m, d, _ in rounds]
     print(f"(a) model-only forward:                 {model:8.1f} galaxies/s")
     print(f"(b) end-to-end, one process, PNGs:      {decoding:8.1f} galaxies/s")
     print(f"    end-to-end, one process, packs:     {packed:8.1f} galaxies/s")
     print(f"(c) ratio end-to-end / model-only: packs {packed / model:.3f}, PNGs {decoding / model:.3f} "
-          f"(per round, packs: {', '.join(f'{p / m:.2f}' for m, _, p in rounds)})")
+          f"(each round, packs: {', '.join(f'{r:.2f}' for r in packs_ratios)}; "
+          f"PNGs: {', '.join(f'{r:.2f}' for r in png_ratios)})")
     print(f"(d) Dask LocalCluster, packs:           1 worker {one:.1f}, 2 workers {two:.1f} galaxies/s "
           f"(ratio to model-only {one / model:.3f}, {two / model:.3f})")
 
