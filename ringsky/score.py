@@ -52,7 +52,7 @@ def is_finished(path):
         return False
 
 
-def _batches(tiles, source, classifier, batch_size):
+def input_batches(tiles, source, classifier, batch_size):
     """Full batches of model inputs drawn across tile boundaries (small tiles would otherwise
     make small batches, which run slower per galaxy): (inputs or None, pieces), a piece
     (tile, galaxies, start, stop) naming the rows of one tile that the batch holds, in order.
@@ -84,7 +84,7 @@ def scored_tiles(tiles, source, classifier, batch_size=256, ahead=2):
     """Yield (tile, result table) for each tile, in order. Cutouts for the next ``ahead`` batches
     are read and decoded in a thread while the model runs; memory holds those batches and one
     tile's probabilities, whatever the tile size."""
-    for inputs, pieces in prefetch(_batches(tiles, source, classifier, batch_size), ahead):
+    for inputs, pieces in prefetch(input_batches(tiles, source, classifier, batch_size), ahead):
         probabilities = classifier.probabilities(inputs) if inputs is not None else None
         offset = 0
         for tile, galaxies, start, stop in pieces:

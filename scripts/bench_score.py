@@ -14,7 +14,9 @@ the rounds' own ratios are printed beside it to show the spread:
     that a first pass left in the cache;
 (c) their ratios to model-only;
 (d) end-to-end on a Dask LocalCluster of 1 worker (all cores) and of 2 workers (cores split),
-    from the tile packs, timed after a warm-up pass that starts the workers and loads the model.
+    from the tile packs, timed after a warm-up pass that starts the workers and loads the model;
+(e) the producer alone, what the prefetch thread does for the model (parent lists, reading,
+    batching, normalising) without the model, in ms of CPU per galaxy, PNGs and packs.
 """
 import argparse
 import os
@@ -27,7 +29,7 @@ from astropy.table import vstack
 from ringsky.cluster import ScoreJob, connect, local_torch_threads, score_tiles_on
 from ringsky.config import conf
 from ringsky.models import load_classifier
-from ringsky.score import score_tiles
+from ringsky.score import input_batches, score_tiles
 from ringsky.sources.folder import FolderSource, write_simulated_folder
 from ringsky.tiles import parse_tile_spec
 
@@ -49,6 +51,20 @@ def end_to_end_rate(folder, tile_spec, classifier, batch_size, packs):
         summary = score_tiles(parse_tile_spec(tile_spec).resolve(source.footprint), source, classifier, out,
                               force=True, batch_size=batch_size, progress=False)
         return summary.galaxies / (time.perf_counter() - started)
+
+
+def producer_ms(folder, tile_spec, classifier, batch_size, packs):
+    """Milliseconds per galaxy of the prefetch thread's work, run alone (best of 3)."""
+    best = float("inf")
+    with conf.set_temp("tile_packs", packs):
+        for _ in range(3):
+            started = time.process_time()
+            source = FolderSource(folder)
+            tiles = parse_tile_spec(tile_spec).resolve(source.footprint)
+            galaxies = sum(len(inputs) for inputs, _ in input_batches(tiles, source, classifier, batch_size)
+                           if inputs is not None)
+            best = min(best, 1e3 * (time.process_time() - started) / galaxies)
+    return best
 
 
 def dask_rate(folder, tiles, model, batch_size, workers):
@@ -91,6 +107,7 @@ def main():
             rounds.append((model_only_rate(classifier, images, args.batch_size),
                            end_to_end_rate(folder, args.tile, classifier, args.batch_size, packs=False),
                            end_to_end_rate(folder, args.tile, classifier, args.batch_size, packs=True)))
+        producer = [producer_ms(folder, args.tile, classifier, args.batch_size, packs) for packs in (False, True)]
         one, two = (dask_rate(folder, tiles, args.model, args.batch_size, workers) for workers in (1, 2))
     model, decoding, packed = (max(column) for column in zip(*rounds))
     packs_ratios = [p / m for m, _, p in rounds]
@@ -103,6 +120,7 @@ def main():
           f"PNGs: {', '.join(f'{r:.2f}' for r in png_ratios)})")
     print(f"(d) Dask LocalCluster, packs:           1 worker {one:.1f}, 2 workers {two:.1f} galaxies/s "
           f"(ratio to model-only {one / model:.3f}, {two / model:.3f})")
+    print(f"(e) producer alone, CPU per galaxy:     PNGs {producer[0]:.3f} ms, packs {producer[1]:.3f} ms")
 
 
 if __name__ == "__main__":
