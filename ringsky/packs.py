@@ -2,13 +2,14 @@
 
 Scoring a tile again (with a new model, or after an interrupted run) then reads one file
 through a memory map instead of opening and decoding a cutout per galaxy: on a 2-core CPU
-that decoding takes a third of the model's speed away (``docs/scaling.md``), and at survey
+that decoding takes 14-25 % of the model's speed away (``docs/scaling.md``), and at survey
 scale one file per tile also spares the file system millions of small files.
 
-A pack is named by its source's ``pack_key`` (sources without one are not packed), the tile,
-the pictures' size and kind, and a hash of the tile's galaxy ids, so a changed source or
-parent list gets a new pack and a stale one is never read. It is filled as the tile is first
-decoded and moved into place only when every row has been written.
+A pack is named by the ringsky version, its source's ``pack_key`` (sources without one are
+not packed), the tile, the pictures' size and kind, and a hash of the tile's galaxy ids (and
+sizes, which set a survey cutout's field), so a changed source or parent list gets a new pack
+and a stale one is never read. It is filled as the tile is first decoded and moved into
+place only when every row has been written.
 """
 import hashlib
 import os
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from . import __version__
 from .config import cache_dir, conf
 from .fileio import part_path
 from .imaging import DEPTH
@@ -27,8 +29,10 @@ def pack_path(source, tile, galaxies, npix, planes):
     key = getattr(source, "pack_key", None)
     if key is None or not conf.tile_packs or not len(galaxies):
         return None
-    ids = hashlib.sha1("\n".join(map(str, galaxies["id"])).encode()).hexdigest()[:12]
-    return cache_dir() / "packs" / key / f"{npix}-{planes}" / f"{tile.name}-{ids}.npy"
+    rows = hashlib.sha1("\n".join(map(str, galaxies["id"])).encode())
+    if "size" in galaxies.colnames:  # a survey cutout's field follows the galaxy's size
+        rows.update(np.asarray(galaxies["size"], dtype=np.float64).tobytes())
+    return cache_dir() / "packs" / __version__ / key / f"{npix}-{planes}" / f"{tile.name}-{rows.hexdigest()[:12]}.npy"
 
 
 def _open_pack(path, shape):

@@ -1,5 +1,6 @@
 """Online sources and parent lists against the replay server on 127.0.0.1: the same protocol as
 the simulated sky, recorded answers in each service's documented format, faults injected."""
+import shutil
 import socket
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from replay_server import RECORDED, replay_server
 
 from ringsky import net
 from ringsky.config import conf
+from ringsky.models import load_classifier
 from ringsky.parents import SdssParents, TableParents, TractorParents, open_parents
+from ringsky.score import score_tiles
 from ringsky.sources import open_source, pictures
 from ringsky.sources.legacy import LegacySurvey, legacy_fits_to_rgb
 from ringsky.sources.sdss import Sdss
@@ -132,6 +135,25 @@ def test_legacy_cutouts_through_the_protocol(fast_network, parents_file, image_f
     assert images.shape == (6, 48, 48, 3) and images.dtype == np.uint8 and images.std() > 5
     suffix = "cutout.fits" if image_format == "fits" else "cutout.jpg"
     assert all(path.split("?")[0].endswith(suffix) for path, _ in server.log)
+
+
+def test_a_survey_tile_is_scored_again_from_its_pack(fast_network, parents_file, small_model, tmp_path):
+    classifier = load_classifier(small_model)
+
+    def score(out):
+        score_tiles([TILE], open_source("legacy", parents=str(parents_file)), classifier, out, progress=False)
+        return _scores(out / f"{TILE.name}.parquet")
+
+    with replay_server() as server, conf.set_temp("legacy_url", f"{server.url}/viewer"):
+        first = score(tmp_path / "first")
+        shutil.rmtree(fast_network / "http")  # the cached responses gone, only the tile pack is left
+        fetched = len(server.log)
+        assert fetched >= 24 and score(tmp_path / "again").equals(first) and len(server.log) == fetched
+        parents = Table.read(parents_file)
+        parents["shape_r"] *= 1.5  # new sizes, new fields of view: the pack no longer serves
+        parents.write(parents_file, overwrite=True)
+        score(tmp_path / "resized")
+        assert len(server.log) == fetched + 24
 
 
 def test_sdss_getjpeg(fast_network, parents_file):

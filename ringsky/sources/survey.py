@@ -4,6 +4,7 @@ galaxy's size, and cutouts fetched concurrently through :mod:`ringsky.net`.
 A subclass says how to get one galaxy's picture (``cutout(row, npix)``); fetching many at
 once, the progress of ``ringsky fetch`` and the failure count live here.
 """
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -37,6 +38,13 @@ class SurveySource:
     def __init__(self, parents, pixscale=None):
         self.parents = parents
         self.pixscale = pixscale
+
+    @property
+    def pack_key(self):
+        """Names this survey's tile packs (ringsky.packs) after what its cutouts depend on besides
+        each galaxy's id and size, which the packs hash themselves."""
+        parts = (self.name, getattr(self, "image_format", ""), self.pixscale)
+        return f"{type(self).__name__.lower()}-{hashlib.sha1(repr(parts).encode()).hexdigest()[:16]}"
 
     def footprint(self, nside):
         if hasattr(self.parents, "footprint"):
