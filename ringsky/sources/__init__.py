@@ -15,6 +15,8 @@ for ``ringsky evaluate``. Sources with five-band data (the simulator, SDSS FITS 
 of ugriz FITS) list "ugriz" in their ``planes`` and offer ``ugriz_cutouts(galaxies, npix)`` ->
 uint8 (N, npix, npix, 5) for 5-channel models; their ``labelled_sample`` takes
 ``planes="ugriz"``. ``pictures`` and ``labelled_pictures`` pick the kind a model reads.
+A ``pack_key`` names what a source's pictures depend on besides each galaxy's id and size, so
+that scoring can keep a tile's decoded pictures in one file (:mod:`ringsky.packs`).
 """
 from .. import RingskyError
 
