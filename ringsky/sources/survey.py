@@ -4,13 +4,13 @@ galaxy's size, and cutouts fetched concurrently through :mod:`ringsky.net`.
 A subclass says how to get one galaxy's picture (``cutout(row, npix)``); fetching many at
 once, the progress of ``ringsky fetch`` and the failure count live here.
 """
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .. import RingskyError
 from ..config import conf
+from ..fileio import version_key
 from ..net import ServiceError
 
 FIELD_PER_RADIUS = 17.0
@@ -43,8 +43,8 @@ class SurveySource:
     def pack_key(self):
         """Names this survey's tile packs (ringsky.packs) after what its cutouts depend on besides
         each galaxy's id and size, which the packs hash themselves."""
-        parts = (self.name, getattr(self, "image_format", ""), self.pixscale)
-        return f"{type(self).__name__.lower()}-{hashlib.sha1(repr(parts).encode()).hexdigest()[:16]}"
+        key = version_key([], self.name, getattr(self, "image_format", ""), self.pixscale)
+        return f"{type(self).__name__.lower()}-{key}"
 
     def footprint(self, nside):
         if hasattr(self.parents, "footprint"):
