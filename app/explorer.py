@@ -17,6 +17,7 @@ from PIL import Image
 
 from known_catalogues import known_catalogues, matched_to, overlay_args
 from sky_view import ONLINE_SURVEYS, ensure_background, ensure_markers, moc_json, shown_mask, sky, view_of
+from table_view import candidate_table
 from ringsky import RingskyError
 from ringsky.catalogue import MOC_NAME, read_catalogue, source_rows
 from ringsky.config import conf
@@ -69,6 +70,11 @@ def marker_file(path, mtime, _frame):
     return ensure_markers(path, _frame["ra"], _frame["dec"], _frame["ring_probability"])
 
 
+@st.cache_resource
+def framing(path, mtime, _frame):
+    return view_of(_frame["ra"].to_numpy(), _frame["dec"].to_numpy())
+
+
 @st.cache_resource(show_spinner="Building the local sky background (once per catalogue)...")
 def background(path, mtime, order):
     return ensure_background(path, read_catalogue(path), order)
@@ -93,29 +99,45 @@ def verdicts(path):
         return store.verdicts()
 
 
-def filter_rows(frame, votes, threshold):
-    """The filter widgets in the sidebar, and the rows that pass them."""
-    bar = st.sidebar
-    low, high = bar.slider("Ring probability", 0.0, 1.0, (0.0, 1.0), step=0.01, key="probability")
-    flag = bar.radio("Ring flag", ("all", f"ring (p >= {threshold:.3f})", "not ring"), key="flag", horizontal=True)
+FILTERS = {"probability": (0.0, 1.0), "flag": "all", "ring_type": [], "tiles": [], "known": "all", "vetted": "all",
+           "survey": LOCAL_SURVEY}
+
+
+def filter_values():
+    """The sidebar widgets' values. Streamlit stores a keyed widget's new value before it reruns
+    the script, so the sky can be drawn before the sidebar: on a first visit the browser then
+    starts Aladin Lite while it still fetches each widget's script."""
+    return {key: st.session_state.get(key, default) for key, default in FILTERS.items()}
+
+
+def shown_rows(frame, votes, values):
+    """The rows that pass the filters."""
+    low, high = values["probability"]
     keep = frame["ring_probability"].between(low, high).to_numpy().copy()
-    if flag != "all":
-        keep &= frame["ring_flag"].to_numpy() == flag.startswith("ring")
-    if "ring_type" in frame:
-        types = bar.multiselect("Ring type", sorted(frame["ring_type"].astype(str).unique()), key="ring_type")
-        if types:
-            keep &= frame["ring_type"].astype(str).isin(types).to_numpy()
-    tiles = bar.multiselect("Tile (HEALPix)", sorted(frame["healpix"].unique().tolist()), key="tiles")
-    if tiles:
-        keep &= frame["healpix"].isin(tiles).to_numpy()
-    known = bar.radio("Known catalogue match (5\")", ("all", "matched", "not matched"), key="known", horizontal=True)
-    if known != "all":
-        keep &= (frame["known"] != "").to_numpy() == (known == "matched")
-    vetted = bar.radio("Vetting", ("all", "unvetted") + LABELS, key="vetted", horizontal=True)
-    if vetted != "all":
-        verdict = frame["source_id"].map(votes).fillna("unvetted").to_numpy()
-        keep &= verdict == vetted
+    if values["flag"] != "all":
+        keep &= frame["ring_flag"].to_numpy() == values["flag"].startswith("ring")
+    if values["ring_type"] and "ring_type" in frame:
+        keep &= frame["ring_type"].astype(str).isin(values["ring_type"]).to_numpy()
+    if values["tiles"]:
+        keep &= frame["healpix"].isin(values["tiles"]).to_numpy()
+    if values["known"] != "all":
+        keep &= (frame["known"] != "").to_numpy() == (values["known"] == "matched")
+    if values["vetted"] != "all":
+        keep &= frame["source_id"].map(votes).fillna("unvetted").to_numpy() == values["vetted"]
     return keep
+
+
+def filter_widgets(frame, threshold):
+    """The sidebar's filters and background choice, keyed as ``FILTERS`` (their defaults)."""
+    bar = st.sidebar
+    bar.slider("Ring probability", 0.0, 1.0, FILTERS["probability"], step=0.01, key="probability")
+    bar.radio("Ring flag", ("all", f"ring (p >= {threshold:.3f})", "not ring"), key="flag", horizontal=True)
+    if "ring_type" in frame:
+        bar.multiselect("Ring type", sorted(frame["ring_type"].astype(str).unique()), key="ring_type")
+    bar.multiselect("Tile (HEALPix)", sorted(frame["healpix"].unique().tolist()), key="tiles")
+    bar.radio("Known catalogue match (5\")", ("all", "matched", "not matched"), key="known", horizontal=True)
+    bar.radio("Vetting", ("all", "unvetted") + LABELS, key="vetted", horizontal=True)
+    bar.selectbox("Sky background", (LOCAL_SURVEY,) + tuple(ONLINE_SURVEYS), key="survey")
 
 
 def table_page(rows):
@@ -127,8 +149,8 @@ def table_page(rows):
     pages = max(1, -(-len(rows) // TABLE_ROWS))
     page = page_column.number_input(f"Page (of {pages})", 1, pages, 1, key="page")
     first = (page - 1) * TABLE_ROWS
-    ordered = rows.sort_values(column, ascending=ascending, kind="stable")
-    view = ordered.iloc[first:first + TABLE_ROWS][TABLE_COLUMNS]
+    ordered = rows[column].sort_values(ascending=ascending, kind="stable").index  # one column, not every one
+    view = rows.loc[ordered[first:first + TABLE_ROWS], TABLE_COLUMNS]
     note.caption(f"rows {first + 1 if len(view) else 0}-{first + len(view)} of {len(rows)}; the order and "
                  "pages cover the whole selection, a click on a column header sorts this page")
     return view
@@ -217,6 +239,15 @@ def export(table, frame, shown, path, votes):
             st.warning(str(error))
 
 
+def select(clicked):
+    """Open the candidate a sky marker or table row click ({'row', 'at'}) names, once per click:
+    a component keeps returning its last value on every later rerun."""
+    if clicked and clicked.get("at") != st.session_state.get("clicked_at"):
+        st.session_state.clicked_at = clicked["at"]
+        st.session_state.selected = int(clicked["row"])
+        st.rerun()
+
+
 def main():
     st.set_page_config(page_title="ringsky explorer", layout="wide")
     opts = options()
@@ -232,40 +263,28 @@ def main():
     st.sidebar.text(str(table.meta.get("TITLE") or path.name))
     st.sidebar.text(f"{len(frame)} candidates, {int(frame['ring_flag'].sum())} flagged, {len(votes)} vetted\n"
                     f"model {table.meta.get('MODELID', '?')}  survey {table.meta.get('SURVEY', '?')}")
-    shown = filter_rows(frame, votes, threshold)
-    survey_name = st.sidebar.selectbox("Sky background", (LOCAL_SURVEY,) + tuple(ONLINE_SURVEYS), key="survey")
-    if survey_name == LOCAL_SURVEY:
-        survey = {"local": True, "name": survey_name,
-                  "url": background(str(path), version, opts.hips_order)}
+    values = filter_values()
+    shown = shown_rows(frame, votes, values)
+    if values["survey"] == LOCAL_SURVEY:
+        survey = {"local": True, "name": LOCAL_SURVEY, "url": background(str(path), version, opts.hips_order)}
     else:
-        survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
+        survey = {"local": False, "name": values["survey"], "url": ONLINE_SURVEYS[values["survey"]]}
 
     selected = st.session_state.get("selected")
-    rows = frame[shown]
-    centre, fov = view_of(frame["ra"].to_numpy(), frame["dec"].to_numpy())
+    centre, fov = framing(str(path), version, frame)
     markers = {"url": marker_file(str(path), version, frame), "count": len(frame),
                "shown": shown_mask(shown)}
     focus = None
     if selected is not None:
         focus = {"ra": float(frame["ra"].iat[selected]), "dec": float(frame["dec"].iat[selected]), "fov": 0.05}
-    draw_key = f"{hash(shown.tobytes())}-{selected}-{survey_name}"
+    draw_key = f"{hash(shown.tobytes())}-{selected}-{survey['name']}"
     sky_column, detail_column = st.columns((3, 2))
     with sky_column:
-        clicked = sky(markers, overlay_args(known, centre, fov), moc_json(path.with_name(MOC_NAME)), survey,
-                      f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, draw_key)
-    if clicked and clicked.get("at") != st.session_state.get("clicked_at"):
-        st.session_state.clicked_at = clicked["at"]
-        st.session_state.selected = int(clicked["row"])
-        st.rerun()
+        select(sky(markers, overlay_args(known, centre, fov), moc_json(path.with_name(MOC_NAME)), survey,
+                   f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, draw_key))
+    filter_widgets(frame, threshold)
     st.text(f"{int(shown.sum())} of {len(frame)} candidates match the filters")
-    view = table_page(rows)
-    picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="table",
-                          height=320)
-    chosen = picked.selection.rows if picked else []
-    if chosen and int(view["row"].iat[chosen[0]]) != selected and st.session_state.get("table_pick") != chosen[0]:
-        st.session_state.table_pick = chosen[0]
-        st.session_state.selected = int(view["row"].iat[chosen[0]])
-        st.rerun()
+    select(candidate_table(table_page(frame[shown]), selected))
     with detail_column:
         if selected is None:
             st.info("Click a marker or a table row to inspect a candidate.")

@@ -75,14 +75,14 @@ function createAladin(args) {
 
 function requestPositions(markers) {
   // The catalogue's candidates (see sky_view.ensure_markers) come once per catalogue version
-  // from a static file, fetched while Aladin starts; each render then sends only which rows
+  // from a gzipped static file, fetched while Aladin starts; each render then sends only which rows
   // pass the filters.
   if (!positions || positions.url !== markers.url) {
     positions = {
       url: markers.url,
       buffer: fetch(new URL(markers.url, appRoot).href).then(function (response) {
         if (!response.ok) throw new Error("cannot load the markers: HTTP " + response.status);
-        return response.arrayBuffer();
+        return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
       }),
     };
   }
