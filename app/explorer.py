@@ -72,6 +72,7 @@ def marker_file(path, mtime, _frame):
 
 @st.cache_resource
 def framing(path, mtime, _frame):
+    """The sky's centre and field of view for the whole catalogue, once per catalogue version."""
     return view_of(_frame["ra"].to_numpy(), _frame["dec"].to_numpy())
 
 
