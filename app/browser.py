@@ -34,17 +34,19 @@ SETTLED = """([pattern, afterKey]) => {
 class ExplorerServer:
     """``ringsky app CATALOGUE`` on 127.0.0.1 in a subprocess, ready once it answers."""
 
-    def __init__(self, catalogue, port, *options, cwd=None):
+    def __init__(self, catalogue, port, *options, cwd=None, env=None):
         self.url = f"http://127.0.0.1:{port}/"
         self.command = [sys.executable, "-m", "ringsky.cli", "app", str(catalogue), "--port", str(port),
                         "--no-browser", *map(str, options)]
         self.cwd = cwd
+        self.env = env
         self.process = None
         self.log = None
 
     def start(self, timeout=120):
         self.log = open(Path(self.cwd or ".") / f"streamlit-{time.time_ns()}.log", "w") if self.cwd else subprocess.DEVNULL
-        self.process = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.cwd)
+        self.process = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.cwd,
+                                        env=self.env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:

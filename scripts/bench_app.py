@@ -8,11 +8,21 @@ browser cache: every script of Streamlit and Aladin Lite is fetched and compiled
 return visit (a new tab of a browser that has been there), and (b) filter changes until the
 sky again shows exactly the filtered rows. Goal: each within 2 s.
 
-    python scripts/bench_app.py [--rows 100000] [--repeats 3]
+With ``--baseline REV`` it then serves the ringsky package and explorer of git revision REV
+beside this checkout's, on the same catalogue, and times first visits to the two in turn: on
+this machine a load time drifts by a quarter from one minute to the next, so only such a
+paired comparison shows a change of a tenth of a second.
+
+    python scripts/bench_app.py [--rows 100000] [--repeats 5] [--baseline REV]
 """
 import argparse
+import io
+import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -51,6 +61,29 @@ def synthetic_catalogue(rows, folder, seed=0):
     return path, int(table["ring_flag"].sum())
 
 
+def baseline_checkout(revision, folder):
+    """The ``ringsky`` package and ``app`` folder of git ``revision`` under ``folder``, with this
+    checkout's Aladin Lite (fetched at set-up, never committed)."""
+    archive = subprocess.run(["git", "archive", revision, "ringsky", "app"], cwd=REPO, check=True,
+                             capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    (folder / "app" / "static").mkdir(exist_ok=True)
+    shutil.copy(REPO / "app" / "static" / "aladin.js", folder / "app" / "static" / "aladin.js")
+    return folder
+
+
+def paired_first_visits(browser, servers, repeats):
+    """First visits (new browser profiles) to each server in turn; the times per server."""
+    times = [[] for _ in servers]
+    for _ in range(repeats):
+        for server, series in zip(servers, times):
+            page = ExplorerPage(browser, server.url)
+            series.append(timed(page.open, page)[0])
+            page.page.close()
+    return times
+
+
 def timed(action, page, after_key=None):
     started = time.perf_counter()
     action()
@@ -63,6 +96,7 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--port", type=int, default=8611)
+    parser.add_argument("--baseline", metavar="REV", help="also compare first visits with git revision REV's explorer")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -100,6 +134,18 @@ def main():
                     filters.append(seconds)
                     draw.append(int(page.sky_frame().evaluate("document.body.dataset.drawMs")) / 1000)
                 remote = page.remote_requests()
+                page.page.close()  # an open sky keeps drawing
+                if args.baseline:
+                    checkout = baseline_checkout(args.baseline, Path(folder) / "baseline")
+                    baseline = ExplorerServer(catalogue, args.port + 1, "--hips-order", 5, cwd=checkout,
+                                              env=dict(os.environ, PYTHONPATH=str(checkout))).start(timeout=300)
+                    try:
+                        cold_baseline = ExplorerPage(browser, baseline.url)
+                        timed(cold_baseline.open, cold_baseline)  # its cold start: HiPS, markers
+                        cold_baseline.page.close()
+                        here, there = paired_first_visits(browser, (server, baseline), 2 * args.repeats)
+                    finally:
+                        baseline.stop()
                 browser.close()
         finally:
             server.stop()
@@ -112,6 +158,10 @@ def main():
     print(f"filter change: median {statistics.median(filters):.2f} s, max {max(filters):.2f} s over {len(filters)}")
     print(f"  of which the sky redrawing its markers: median {statistics.median(draw):.2f} s, max {max(draw):.2f} s")
     print(f"requests that left 127.0.0.1: {len(remote)}")
+    if args.baseline:
+        ratio = statistics.median(here) / statistics.median(there)
+        print(f"first visit, paired with {args.baseline} ({len(here)} each, in turn): median {statistics.median(here):.2f} s "
+              f"here vs {statistics.median(there):.2f} s there, ratio {ratio:.2f}")
 
 
 if __name__ == "__main__":
