@@ -100,45 +100,29 @@ def verdicts(path):
         return store.verdicts()
 
 
-FILTERS = {"probability": (0.0, 1.0), "flag": "all", "ring_type": [], "tiles": [], "known": "all", "vetted": "all",
-           "survey": LOCAL_SURVEY}
-
-
-def filter_values():
-    """The sidebar widgets' values. Streamlit stores a keyed widget's new value before it reruns
-    the script, so the sky can be drawn before the sidebar: on a first visit the browser then
-    starts Aladin Lite while it still fetches each widget's script."""
-    return {key: st.session_state.get(key, default) for key, default in FILTERS.items()}
-
-
-def shown_rows(frame, votes, values):
-    """The rows that pass the filters."""
-    low, high = values["probability"]
-    keep = frame["ring_probability"].between(low, high).to_numpy().copy()
-    if values["flag"] != "all":
-        keep &= frame["ring_flag"].to_numpy() == values["flag"].startswith("ring")
-    if values["ring_type"] and "ring_type" in frame:
-        keep &= frame["ring_type"].astype(str).isin(values["ring_type"]).to_numpy()
-    if values["tiles"]:
-        keep &= frame["healpix"].isin(values["tiles"]).to_numpy()
-    if values["known"] != "all":
-        keep &= (frame["known"] != "").to_numpy() == (values["known"] == "matched")
-    if values["vetted"] != "all":
-        keep &= frame["source_id"].map(votes).fillna("unvetted").to_numpy() == values["vetted"]
-    return keep
-
-
-def filter_widgets(frame, threshold):
-    """The sidebar's filters and background choice, keyed as ``FILTERS`` (their defaults)."""
+def filter_rows(frame, votes, threshold):
+    """The filter widgets in the sidebar, and the rows that pass them."""
     bar = st.sidebar
-    bar.slider("Ring probability", 0.0, 1.0, FILTERS["probability"], step=0.01, key="probability")
-    bar.radio("Ring flag", ("all", f"ring (p >= {threshold:.3f})", "not ring"), key="flag", horizontal=True)
+    low, high = bar.slider("Ring probability", 0.0, 1.0, (0.0, 1.0), step=0.01, key="probability")
+    flag = bar.radio("Ring flag", ("all", f"ring (p >= {threshold:.3f})", "not ring"), key="flag", horizontal=True)
+    keep = frame["ring_probability"].between(low, high).to_numpy().copy()
+    if flag != "all":
+        keep &= frame["ring_flag"].to_numpy() == flag.startswith("ring")
     if "ring_type" in frame:
-        bar.multiselect("Ring type", sorted(frame["ring_type"].astype(str).unique()), key="ring_type")
-    bar.multiselect("Tile (HEALPix)", sorted(frame["healpix"].unique().tolist()), key="tiles")
-    bar.radio("Known catalogue match (5\")", ("all", "matched", "not matched"), key="known", horizontal=True)
-    bar.radio("Vetting", ("all", "unvetted") + LABELS, key="vetted", horizontal=True)
-    bar.selectbox("Sky background", (LOCAL_SURVEY,) + tuple(ONLINE_SURVEYS), key="survey")
+        types = bar.multiselect("Ring type", sorted(frame["ring_type"].astype(str).unique()), key="ring_type")
+        if types:
+            keep &= frame["ring_type"].astype(str).isin(types).to_numpy()
+    tiles = bar.multiselect("Tile (HEALPix)", sorted(frame["healpix"].unique().tolist()), key="tiles")
+    if tiles:
+        keep &= frame["healpix"].isin(tiles).to_numpy()
+    known = bar.radio("Known catalogue match (5\")", ("all", "matched", "not matched"), key="known", horizontal=True)
+    if known != "all":
+        keep &= (frame["known"] != "").to_numpy() == (known == "matched")
+    vetted = bar.radio("Vetting", ("all", "unvetted") + LABELS, key="vetted", horizontal=True)
+    if vetted != "all":
+        verdict = frame["source_id"].map(votes).fillna("unvetted").to_numpy()
+        keep &= verdict == vetted
+    return keep
 
 
 def table_page(rows):
@@ -264,12 +248,13 @@ def main():
     st.sidebar.text(str(table.meta.get("TITLE") or path.name))
     st.sidebar.text(f"{len(frame)} candidates, {int(frame['ring_flag'].sum())} flagged, {len(votes)} vetted\n"
                     f"model {table.meta.get('MODELID', '?')}  survey {table.meta.get('SURVEY', '?')}")
-    values = filter_values()
-    shown = shown_rows(frame, votes, values)
-    if values["survey"] == LOCAL_SURVEY:
-        survey = {"local": True, "name": LOCAL_SURVEY, "url": background(str(path), version, opts.hips_order)}
+    shown = filter_rows(frame, votes, threshold)
+    survey_name = st.sidebar.selectbox("Sky background", (LOCAL_SURVEY,) + tuple(ONLINE_SURVEYS), key="survey")
+    if survey_name == LOCAL_SURVEY:
+        survey = {"local": True, "name": survey_name,
+                  "url": background(str(path), version, opts.hips_order)}
     else:
-        survey = {"local": False, "name": values["survey"], "url": ONLINE_SURVEYS[values["survey"]]}
+        survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
 
     selected = st.session_state.get("selected")
     centre, fov = framing(str(path), version, frame)
@@ -278,12 +263,11 @@ def main():
     focus = None
     if selected is not None:
         focus = {"ra": float(frame["ra"].iat[selected]), "dec": float(frame["dec"].iat[selected]), "fov": 0.05}
-    draw_key = f"{hash(shown.tobytes())}-{selected}-{survey['name']}"
+    draw_key = f"{hash(shown.tobytes())}-{selected}-{survey_name}"
     sky_column, detail_column = st.columns((3, 2))
     with sky_column:
         select(sky(markers, overlay_args(known, centre, fov), moc_json(path.with_name(MOC_NAME)), survey,
                    f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, draw_key))
-    filter_widgets(frame, threshold)
     st.text(f"{int(shown.sum())} of {len(frame)} candidates match the filters")
     select(candidate_table(table_page(frame[shown]), selected))
     with detail_column:
