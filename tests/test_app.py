@@ -1,6 +1,7 @@
 """The explorer in a real headless Chromium against `ringsky app` on 127.0.0.1: Aladin Lite and
 the HiPS are served locally, nothing leaves the machine, markers follow the filters, votes
-survive a restart, and hostile names stay text. Screenshots go to artifacts/."""
+survive a restart, table rows select and sort, and hostile names stay text. Screenshots go to
+artifacts/."""
 import os
 import shutil
 import socket
@@ -152,12 +153,13 @@ def test_a_table_row_selects_its_candidate(server, playwright_browser, catalogue
     most_probable_first = np.argsort(-np.asarray(table["ring_probability"]), kind="stable")
     page = ExplorerPage(playwright_browser, server.url).open()
     page.wait_settled(timeout=120)
-    rows = page.page.frame_locator("iframe[src*='ringsky_table']").locator("tbody tr")
+    grid = page.page.frame_locator("iframe[src*='ringsky_table']")
+    rows = grid.locator("tbody tr")
     rows.nth(3).click()
     page.page.get_by_text(f"source {table['source_id'][most_probable_first[3]]}").wait_for(timeout=60_000)
     markers, _ = page.wait_settled()
     assert markers == len(table)
-    page.page.frame_locator("iframe[src*='ringsky_table']").get_by_text("ring_probability").click()
+    grid.get_by_text("ring_probability").click()
     order = [int(row) for row in rows.evaluate_all("(rows) => rows.map((row) => row.dataset.row)")]
     assert sorted(order) == list(range(len(table)))
     assert np.all(np.diff(np.asarray(table["ring_probability"])[order]) >= 0), "the header click did not sort"

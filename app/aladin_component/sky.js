@@ -75,8 +75,8 @@ function createAladin(args) {
 
 function requestPositions(markers) {
   // The catalogue's candidates (see sky_view.ensure_markers) come once per catalogue version
-  // from a gzipped static file, fetched while Aladin starts; each render then sends only which rows
-  // pass the filters.
+  // from a gzipped static file, fetched while Aladin starts; each render then sends only which
+  // rows pass the filters.
   if (!positions || positions.url !== markers.url) {
     positions = {
       url: markers.url,
