@@ -109,6 +109,11 @@ class ExplorerPage:
             raise RuntimeError(state["error"])
         return state["markers"], state["key"]
 
+    def choose(self, group, label):
+        """Tick ``label`` in the filter form's ``group`` (e.g. "Ring flag", "not ring")."""
+        filters = self.page.frame_locator("iframe[src*='ringsky_filters']")
+        filters.get_by_role("group", name=group).get_by_label(label, exact=True).check()
+
     def click_marker(self, ra, dec):
         """Click the marker at (ra, dec) on Aladin's canvas."""
         frame = self.sky_frame()

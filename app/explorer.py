@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from filter_view import filter_panel, rows_passing
 from known_catalogues import known_catalogues, matched_to, overlay_args
 from sky_view import ONLINE_SURVEYS, ensure_background, ensure_markers, moc_json, shown_mask, sky, view_of
 from table_view import candidate_table
@@ -28,16 +29,6 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CATALOGUE = REPO / "catalogues" / "demo" / "catalogue.fits"
 LOCAL_SURVEY = "ringsky cutouts (local)"
 CUTOUT_PIXELS = 128
-TABLE_ROWS = 500
-TABLE_COLUMNS = ["row", "name", "source_id", "ra", "dec", "ring_probability", "ring_flag", "healpix", "known"]
-SORTS = {
-    "ring probability, highest first": ("ring_probability", False),
-    "ring probability, lowest first": ("ring_probability", True),
-    "right ascension": ("ra", True),
-    "declination": ("dec", True),
-    "name": ("name", True),
-    "catalogue order": ("row", True),
-}
 
 
 def options():
@@ -98,47 +89,6 @@ def classifier_of(model):
 def verdicts(path):
     with closing(VoteStore(votes_path(path))) as store:
         return store.verdicts()
-
-
-def filter_rows(frame, votes, threshold):
-    """The filter widgets in the sidebar, and the rows that pass them."""
-    bar = st.sidebar
-    low, high = bar.slider("Ring probability", 0.0, 1.0, (0.0, 1.0), step=0.01, key="probability")
-    flag = bar.radio("Ring flag", ("all", f"ring (p >= {threshold:.3f})", "not ring"), key="flag", horizontal=True)
-    keep = frame["ring_probability"].between(low, high).to_numpy().copy()
-    if flag != "all":
-        keep &= frame["ring_flag"].to_numpy() == flag.startswith("ring")
-    if "ring_type" in frame:
-        types = bar.multiselect("Ring type", sorted(frame["ring_type"].astype(str).unique()), key="ring_type")
-        if types:
-            keep &= frame["ring_type"].astype(str).isin(types).to_numpy()
-    tiles = bar.multiselect("Tile (HEALPix)", sorted(frame["healpix"].unique().tolist()), key="tiles")
-    if tiles:
-        keep &= frame["healpix"].isin(tiles).to_numpy()
-    known = bar.radio("Known catalogue match (5\")", ("all", "matched", "not matched"), key="known", horizontal=True)
-    if known != "all":
-        keep &= (frame["known"] != "").to_numpy() == (known == "matched")
-    vetted = bar.radio("Vetting", ("all", "unvetted") + LABELS, key="vetted", horizontal=True)
-    if vetted != "all":
-        verdict = frame["source_id"].map(votes).fillna("unvetted").to_numpy()
-        keep &= verdict == vetted
-    return keep
-
-
-def table_page(rows):
-    """One page of the filtered rows in the chosen order. The browser gets a page rather than
-    every row: a 100,000-row grid takes seconds to send and draw, and the export buttons give
-    the whole selection."""
-    order, page_column, note = st.columns((2, 1, 3))
-    column, ascending = SORTS[order.selectbox("Sort by", tuple(SORTS), key="sort")]
-    pages = max(1, -(-len(rows) // TABLE_ROWS))
-    page = page_column.number_input(f"Page (of {pages})", 1, pages, 1, key="page")
-    first = (page - 1) * TABLE_ROWS
-    ordered = rows[column].sort_values(ascending=ascending, kind="stable").index  # one column, not every one
-    view = rows.loc[ordered[first:first + TABLE_ROWS], TABLE_COLUMNS]
-    note.caption(f"rows {first + 1 if len(view) else 0}-{first + len(view)} of {len(rows)}; the order and "
-                 "pages cover the whole selection, a click on a column header sorts this page")
-    return view
 
 
 def per_tile(frame, shown):
@@ -227,7 +177,7 @@ def export(table, frame, shown, path, votes):
 def select(clicked):
     """Open the candidate a sky marker or table row click ({'row', 'at'}) names, once per click:
     a component keeps returning its last value on every later rerun."""
-    if clicked and clicked.get("at") != st.session_state.get("clicked_at"):
+    if clicked and clicked.get("row") is not None and clicked.get("at") != st.session_state.get("clicked_at"):
         st.session_state.clicked_at = clicked["at"]
         st.session_state.selected = int(clicked["row"])
         st.rerun()
@@ -248,8 +198,12 @@ def main():
     st.sidebar.text(str(table.meta.get("TITLE") or path.name))
     st.sidebar.text(f"{len(frame)} candidates, {int(frame['ring_flag'].sum())} flagged, {len(votes)} vetted\n"
                     f"model {table.meta.get('MODELID', '?')}  survey {table.meta.get('SURVEY', '?')}")
-    shown = filter_rows(frame, votes, threshold)
-    survey_name = st.sidebar.selectbox("Sky background", (LOCAL_SURVEY,) + tuple(ONLINE_SURVEYS), key="survey")
+    ring_types = sorted(frame["ring_type"].astype(str).unique()) if "ring_type" in frame else []
+    with st.sidebar:
+        state = filter_panel(threshold, ring_types, sorted(frame["healpix"].unique().tolist()), LABELS,
+                             (LOCAL_SURVEY,) + tuple(ONLINE_SURVEYS))
+    shown = rows_passing(frame, state, votes)
+    survey_name = state["survey"]
     if survey_name == LOCAL_SURVEY:
         survey = {"local": True, "name": survey_name,
                   "url": background(str(path), version, opts.hips_order)}
@@ -269,15 +223,17 @@ def main():
         select(sky(markers, overlay_args(known, centre, fov), moc_json(path.with_name(MOC_NAME)), survey,
                    f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, draw_key))
     st.text(f"{int(shown.sum())} of {len(frame)} candidates match the filters")
-    select(candidate_table(table_page(frame[shown]), selected))
+    select(candidate_table(frame[shown], selected))
     with detail_column:
         if selected is None:
             st.info("Click a marker or a table row to inspect a candidate.")
         else:
             detail(selected, frame, table, path, opts, votes, threshold, shown)
-    with st.expander("Export, SAMP and vote export", expanded=False):
+    if state["export"]:
+        st.subheader("Export the selection, or the votes")
         export(table, frame, shown, path, votes)
-    if st.toggle("Candidates per tile", key="per-tile"):
+    if state["per_tile"]:
+        st.subheader("Candidates per tile")
         per_tile(frame, shown)
 
 

@@ -125,11 +125,11 @@ def main():
                 draw = []
                 filters = []
                 for _ in range(args.repeats):
-                    seconds, markers, key = timed(page.page.get_by_text("ring (p", exact=False).first.click, page, key)
+                    seconds, markers, key = timed(lambda: page.choose("Ring flag", "ring (p >= 0.500)"), page, key)
                     assert markers == flagged, (markers, flagged)
                     filters.append(seconds)
                     draw.append(int(page.sky_frame().evaluate("document.body.dataset.drawMs")) / 1000)
-                    seconds, markers, key = timed(page.page.get_by_text("all", exact=True).first.click, page, key)
+                    seconds, markers, key = timed(lambda: page.choose("Ring flag", "all"), page, key)
                     assert markers == args.rows, markers
                     filters.append(seconds)
                     draw.append(int(page.sky_frame().evaluate("document.body.dataset.drawMs")) / 1000)

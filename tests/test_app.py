@@ -1,7 +1,7 @@
 """The explorer in a real headless Chromium against `ringsky app` on 127.0.0.1: Aladin Lite and
 the HiPS are served locally, nothing leaves the machine, markers follow the filters, votes
-survive a restart, table rows select and sort, and hostile names stay text. Screenshots go to
-artifacts/."""
+survive a restart, the filter form and the table's order drive the page, table rows select and
+sort, and hostile names stay text. Screenshots go to artifacts/."""
 import os
 import shutil
 import socket
@@ -92,11 +92,11 @@ def test_markers_follow_the_filters_and_nothing_leaves_the_machine(server, playw
         assert drawn is not None and expected is not None, row
         assert np.hypot(drawn[0] - expected[0], drawn[1] - expected[1]) < 1.0, (row, drawn, expected)
     sky.evaluate("window.beforeTheFilter = true")
-    page.page.get_by_text("not ring", exact=True).first.click()
+    page.choose("Ring flag", "not ring")
     markers, key = page.wait_settled(after_key=key)
     assert markers == int((~table["ring_flag"]).sum())
     assert page.sky_frame().evaluate("window.beforeTheFilter === true"), "a filter change restarted the sky"
-    page.page.get_by_text("all", exact=True).first.click()
+    page.choose("Ring flag", "all")
     markers, _ = page.wait_settled(after_key=key)
     assert markers == len(table)
     time.sleep(2)  # let Aladin fetch its tiles
@@ -115,7 +115,7 @@ def test_hostile_names_are_shown_as_text_and_never_run(server, playwright_browse
     page = ExplorerPage(playwright_browser, server.url).open()
     page.wait_settled(timeout=120)
     assert HOSTILE_TITLE in page.page.inner_text("body")
-    page.page.get_by_text("Tile (HEALPix)").scroll_into_view_if_needed()
+    page.page.locator("iframe[src*='ringsky_table']").scroll_into_view_if_needed()
     rows = page.page.frame_locator("iframe[src*='ringsky_table']").locator("tbody tr")
     rows.filter(has_text=hostile_name).wait_for(timeout=60_000)
     for frame in page.page.frames:
@@ -163,6 +163,37 @@ def test_a_table_row_selects_its_candidate(server, playwright_browser, catalogue
     order = [int(row) for row in rows.evaluate_all("(rows) => rows.map((row) => row.dataset.row)")]
     assert sorted(order) == list(range(len(table)))
     assert np.all(np.diff(np.asarray(table["ring_probability"])[order]) >= 0), "the header click did not sort"
+    assert page.errors == []
+
+
+def test_the_filter_form_and_the_table_order_drive_the_page(server, playwright_browser, catalogue):
+    table = read_catalogue(catalogue)
+    probability = np.asarray(table["ring_probability"])
+    page = ExplorerPage(playwright_browser, server.url).open()
+    markers, key = page.wait_settled(timeout=120)
+    low = float(np.round(np.median(probability), 2))
+    filters = page.page.frame_locator("iframe[src*='ringsky_filters']")
+    filters.get_by_role("spinbutton", name="from").fill(str(low))
+    filters.get_by_role("spinbutton", name="from").press("Enter")
+    markers, key = page.wait_settled(after_key=key)
+    assert markers == int((probability >= low).sum())
+    tile = int(table["healpix"][0])
+    page.choose("Tile (HEALPix)", str(tile))
+    markers, key = page.wait_settled(after_key=key)
+    assert markers == int(((probability >= low) & (np.asarray(table["healpix"]) == tile)).sum())
+    grid = page.page.frame_locator("iframe[src*='ringsky_table']")
+    grid.locator("#sort").select_option("declination")
+    rows = grid.locator("tbody tr")
+    expected = [int(k) for k in np.argsort(np.asarray(table["dec"]), kind="stable")
+                if probability[k] >= low and table["healpix"][k] == tile]
+    page.page.wait_for_function(
+        """(expected) => {
+             const frame = document.querySelector("iframe[src*='ringsky_table']");
+             const rows = Array.from(frame.contentDocument.querySelectorAll("tbody tr"), (row) => row.dataset.row);
+             return rows.join() === expected.join();
+           }""", arg=[str(k) for k in expected], timeout=60_000)
+    assert rows.count() == len(expected)
+    assert grid.locator("#page").inner_text() == "page 1 of 1"
     assert page.errors == []
 
 
