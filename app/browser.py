@@ -16,7 +16,7 @@ VIEWPORT = {"width": 1500, "height": 1100}
 COUNT = re.compile(r"(\d+) of (\d+) candidates match the filters")
 
 
-SETTLED = """([pattern, afterKey]) => {
+SETTLED = """([pattern, afterKey, withTable]) => {
   const failure = document.querySelector("[data-testid='stException']");
   if (failure) return {error: "the app raised: " + failure.textContent};
   const frame = document.querySelector("iframe[src*='ringsky_sky']");
@@ -27,6 +27,9 @@ SETTLED = """([pattern, afterKey]) => {
                                                   function (element) { return element.textContent; }).join("\\n"));
   if (!count || sky.dataset.markers === undefined || sky.dataset.key === afterKey) return false;
   if (Number(sky.dataset.markers) !== Number(count[1])) return false;
+  const table = document.querySelector("iframe[src*='ringsky_table']");
+  const rows = table && table.contentDocument && table.contentDocument.body;
+  if (withTable && (!rows || Number(rows.dataset.total) !== Number(count[1]))) return false;
   return {markers: Number(sky.dataset.markers), key: sky.dataset.key};
 }"""
 
@@ -98,12 +101,13 @@ class ExplorerPage:
                 return frame
         return None
 
-    def wait_settled(self, after_key=None, timeout=60):
-        """Wait until the sky shows exactly the rows the count line reports (and, given
-        ``after_key``, a new render); returns (markers, key). The check runs inside the page
-        at every animation frame (the sky's iframe is same-origin), so the time it reports is
-        when the page got there, not when a round trip from Python noticed."""
-        state = self.page.wait_for_function(SETTLED, arg=[COUNT.pattern, after_key], polling="raf",
+    def wait_settled(self, after_key=None, timeout=60, table=True):
+        """Wait until the sky shows exactly the rows the count line reports and, unless ``table``
+        is false, the table a page of them (and, given ``after_key``, a new render); returns
+        (markers, key). The check runs inside the page at every animation frame (the component
+        iframes are same-origin), so the time it reports is when the page got there, not when a
+        round trip from Python noticed."""
+        state = self.page.wait_for_function(SETTLED, arg=[COUNT.pattern, after_key, table], polling="raf",
                                             timeout=timeout * 1000).json_value()
         if "error" in state:
             raise RuntimeError(state["error"])

@@ -8,7 +8,7 @@ import streamlit.components.v1 as components
 
 _table = components.declare_component("ringsky_table", path=str(Path(__file__).resolve().parent / "table_component"))
 
-PAGE_ROWS = 500
+PAGE_ROWS = 100  # a first visit draws a page; 500 rows cost it about 0.2 s here (paired visits)
 COLUMNS = ["row", "name", "source_id", "ra", "dec", "ring_probability", "ring_flag", "healpix", "known"]
 SORTS = {
     "ring probability, highest first": ("ring_probability", False),
@@ -46,7 +46,7 @@ def candidate_table(rows, selected):
     columns = [{"name": name, "digits": DIGITS.get(name)} for name in view.columns]
     values = [list(row) for row in zip(*(_plain(view[name]) for name in view.columns))]
     return _table(columns=columns, rows=values, selected=selected, sorts=list(SORTS), sort=sort, page=page,
-                  pages=pages, caption=caption, key="table", default=None)
+                  pages=pages, caption=caption, total=len(rows), key="table", default=None)
 
 
 def _plain(column):

@@ -1,6 +1,6 @@
 // The explorer's table: one page of the filtered candidates as a plain HTML table. Streamlit's
 // own data grid costs more than a megabyte of script that a first visit must fetch and compile
-// (about 0.6 s of the page load here); a page of 500 rows needs none of it. The order and the
+// (about 0.6 s of the page load here); a page of rows needs none of it. The order and the
 // page over the whole selection are chosen here and applied by the server. Speaks Streamlit's
 // component protocol (v1) by hand, like the sky: the page comes in by postMessage; the order,
 // the page and the row last clicked go back out. Every value is written as text, never as HTML.
@@ -125,6 +125,7 @@ window.addEventListener("message", function (event) {
   drawControls(args);
   drawHeader();
   drawRows();
+  document.body.dataset.total = String(args.total);  // the filtered rows this page is drawn from
   send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight });
 });
 
