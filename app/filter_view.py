@@ -1,8 +1,9 @@
 """The sidebar's filters as a small Streamlit component (a plain HTML form), and the rows they pass.
 
 Streamlit's own slider, radio, multiselect and selectbox each make a first visit fetch and
-compile a script chunk of their own (about half a second of the page load here at 100,000 rows);
-the form needs none of them. Its value is the whole filter state, so the page reads one dict.
+compile a script chunk of their own (with the table's order and page widgets, about half a
+second of a first visit here, in paired visits); the form needs none of them. Its value is the
+whole filter state, so the page reads one dict.
 """
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def filter_panel(threshold, ring_types, tiles, vetting_labels, surveys):
     state.update(_filters(threshold=threshold, types=list(ring_types), tiles=[int(t) for t in tiles],
                           vetting=["all", "unvetted", *vetting_labels], surveys=list(surveys),
                           key="filters", default=None) or {})
-    if state["survey"] not in surveys:
+    if state["survey"] not in surveys:  # the browser's value is input like any other
         state["survey"] = surveys[0]
     return state
 
