@@ -113,10 +113,17 @@ class ExplorerPage:
             raise RuntimeError(state["error"])
         return state["markers"], state["key"]
 
+    def filters(self):
+        """The filter form's frame, to locate its inputs in."""
+        return self.page.frame_locator("iframe[src*='ringsky_filters']")
+
+    def table(self):
+        """The candidate table's frame, to locate its rows and controls in."""
+        return self.page.frame_locator("iframe[src*='ringsky_table']")
+
     def choose(self, group, label):
         """Tick ``label`` in the filter form's ``group`` (e.g. "Ring flag", "not ring")."""
-        filters = self.page.frame_locator("iframe[src*='ringsky_filters']")
-        filters.get_by_role("group", name=group).get_by_label(label, exact=True).check()
+        self.filters().get_by_role("group", name=group).get_by_label(label, exact=True).check()
 
     def click_marker(self, ra, dec):
         """Click the marker at (ra, dec) on Aladin's canvas."""
