@@ -72,7 +72,7 @@ def connect(scheduler, workers=2):
             yield client
         return
     try:
-        client = Client(scheduler, timeout="20s")
+        client = Client(scheduler, timeout=f"{conf.scheduler_timeout}s")
     except (OSError, TimeoutError, ValueError) as error:
         raise RingskyError(f"cannot reach the Dask scheduler at {scheduler}: {str(error).splitlines()[0]}") from error
     with client:

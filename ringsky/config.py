@@ -19,6 +19,8 @@ class Conf(_config.ConfigNamespace):
     sim_density = _config.ConfigItem(100.0, "Galaxies per square degree on the simulated sky, "
                                      "about a Galaxy-Zoo-like magnitude limit (r < 17.7).")
     sim_ring_fraction = _config.ConfigItem(0.1, "Fraction of ringed galaxies on the simulated sky.")
+    scheduler_timeout = _config.ConfigItem(20.0, "Seconds to wait for a running Dask scheduler (--scheduler "
+                                           "tcp://...) to answer before giving up.")
     timeout_connect = _config.ConfigItem(10.0, "Seconds to wait for a survey service to accept a connection.")
     timeout_read = _config.ConfigItem(60.0, "Seconds to wait for bytes from a survey service before retrying.")
     retries = _config.ConfigItem(5, "Retries of one request after a connection error, timeout, 429 or 5xx.")

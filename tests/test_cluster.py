@@ -4,7 +4,7 @@ import signal
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
+from conftest import assert_one_line_error, config_home, run_cli
 
 from ringsky.catalogue import write_catalogue
 from ringsky.cluster import ScoreJob, score_tiles_on
@@ -75,5 +75,6 @@ def test_cli_on_a_running_scheduler_then_skips_finished_tiles(tmp_path, small_mo
 
 def test_unreachable_scheduler_is_one_line(tmp_path, small_model):
     result = run_cli("score", "--tile", "nside=32:6812", "--model", small_model, "--out", tmp_path,
-                     "--scheduler", "tcp://127.0.0.1:9", "--quiet", check=False)
+                     "--scheduler", "tcp://127.0.0.1:9", "--quiet", check=False,
+                     env={"XDG_CONFIG_HOME": str(config_home(tmp_path, scheduler_timeout=2.0))})
     assert_one_line_error(result, 1, "cannot reach the Dask scheduler at tcp://127.0.0.1:9")

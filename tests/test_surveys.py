@@ -215,13 +215,14 @@ def _scores(path):
 
 
 def test_scoring_through_30_percent_faults_matches_a_fault_free_run(tmp_path, parents_file, small_model):
-    """The issue's fault test: same results, retries observed, no corrupt cache entry."""
+    """The issue's fault test: same results, retries observed, no corrupt cache entry. The
+    fault-free reference is scored in this process (one tile, one batch: the same numbers)."""
     clean_env = {"RINGSKY_CACHE": str(tmp_path / "clean-cache")}
     faulty_env = {"RINGSKY_CACHE": str(tmp_path / "faulty-cache")}
     with replay_server() as server:
         env = {**clean_env, "XDG_CONFIG_HOME": str(config_home(tmp_path / "a", legacy_url=f"{server.url}/viewer"))}
         run_cli("score", "--tile", "nside=32:6812", "--survey", "legacy", "--parents", parents_file,
-                "--model", small_model, "--out", tmp_path / "clean", "--quiet", env=env)
+                "--model", small_model, "--scheduler", "none", "--out", tmp_path / "clean", "--quiet", env=env)
         assert not server.faults()
     with replay_server(fault_rate=0.3, seed=5, stall=1.0, retry_after="1") as server:
         env = {**faulty_env, "XDG_CONFIG_HOME": str(config_home(tmp_path / "b", legacy_url=f"{server.url}/viewer"))}
@@ -243,7 +244,7 @@ def test_unreachable_service_is_one_line_and_keeps_finished_tiles(tmp_path, pare
     with replay_server() as server:
         env = {"XDG_CONFIG_HOME": str(config_home(tmp_path, legacy_url=f"{server.url}/viewer", retries=1))}
         run_cli("score", "--tile", "nside=32:6812", "--survey", "legacy", "--parents", parents_file,
-                "--model", small_model, "--out", out, "--quiet", env=env)
+                "--model", small_model, "--scheduler", "none", "--out", out, "--quiet", env=env)
     finished = (out / "nside32-ipix06812.parquet").read_bytes()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
