@@ -12,13 +12,17 @@ each within 2 s.
 With ``--baseline REV`` it then serves the ringsky package and explorer of git revision REV
 beside this checkout's, on the same catalogue, and times first visits to the two in turn: on
 this machine a load time drifts by a quarter from one minute to the next, so only such a
-paired comparison shows a change of a tenth of a second.
+paired comparison shows a change of a tenth of a second. With ``--h11`` it compares, the same
+way, this explorer served as installed with one whose uvicorn falls back to h11 and asyncio
+(httptools and uvloop hidden), and times both servers sending the page's own scripts.
 
-    python scripts/bench_app.py [--rows 100000] [--repeats 5] [--baseline REV]
+    python scripts/bench_app.py [--rows 100000] [--repeats 5] [--baseline REV] [--h11]
 """
 import argparse
+import http.client
 import io
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -26,6 +30,8 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +80,34 @@ def baseline_checkout(revision, folder):
     return folder
 
 
+def without_fast_http(folder):
+    """The environment of a server whose uvicorn falls back to h11 and asyncio, as on an install
+    without httptools and uvloop: a sitecustomize in ``folder`` hides the two."""
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text('import sys\nsys.modules["httptools"] = sys.modules["uvloop"] = None\n')
+    return dict(os.environ, PYTHONPATH=str(folder))
+
+
+def script_fetch_seconds(url, connections=6):
+    """Seconds for ``connections`` keep-alive connections (Chromium's limit per host) to fetch
+    every script and style the page's HTML names, as a browser's first visit does."""
+    host, port = url.split("//")[1].strip("/").split(":")
+    with urllib.request.urlopen(url) as answer:
+        paths = ["/" + path.lstrip("./") for path in re.findall(r'(?:src|href)="(\./static/[^"]+)"', answer.read().decode())]
+
+    def fetch(share):
+        connection = http.client.HTTPConnection(host, int(port))
+        for path in share:
+            connection.request("GET", path)
+            connection.getresponse().read()
+        connection.close()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(connections) as pool:
+        list(pool.map(fetch, [paths[k::connections] for k in range(connections)]))
+    return time.perf_counter() - started
+
+
 def paired_first_visits(browser, servers, repeats):
     """First visits (new browser profiles) to each server in turn, until the sky has drawn every
     marker (an older explorer's table does not say when it is drawn); the times per server."""
@@ -84,6 +118,21 @@ def paired_first_visits(browser, servers, repeats):
             series.append(timed(page.open, page, table=False)[0])
             page.page.close()
     return times
+
+
+def compare(browser, server, other, repeats):
+    """Start ``other``, then time first visits and script fetches from the two in turn; the
+    four series (visits here, visits there, fetches here, fetches there)."""
+    other.start(timeout=300)
+    try:
+        cold = ExplorerPage(browser, other.url)
+        timed(cold.open, cold, table=False)  # its cold start: HiPS, markers
+        cold.page.close()
+        here, there = paired_first_visits(browser, (server, other), 2 * repeats)
+        fetches = [[script_fetch_seconds(url) for url in (server.url, other.url)] for _ in range(2 * repeats)]
+        return here, there, [pair[0] for pair in fetches], [pair[1] for pair in fetches]
+    finally:
+        other.stop()
 
 
 def timed(action, page, after_key=None, table=True):
@@ -99,6 +148,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--port", type=int, default=8611)
     parser.add_argument("--baseline", metavar="REV", help="also compare first visits with git revision REV's explorer")
+    parser.add_argument("--h11", action="store_true", help="also compare first visits with this explorer served by "
+                        "h11 and asyncio instead of httptools and uvloop")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -137,17 +188,15 @@ def main():
                     draw.append(int(page.sky_frame().evaluate("document.body.dataset.drawMs")) / 1000)
                 remote = page.remote_requests()
                 page.page.close()  # an open sky keeps drawing
+                others = []
                 if args.baseline:
                     checkout = baseline_checkout(args.baseline, Path(folder) / "baseline")
-                    baseline = ExplorerServer(catalogue, args.port + 1, "--hips-order", 5, cwd=checkout,
-                                              env=dict(os.environ, PYTHONPATH=str(checkout))).start(timeout=300)
-                    try:
-                        cold_baseline = ExplorerPage(browser, baseline.url)
-                        timed(cold_baseline.open, cold_baseline, table=False)  # its cold start: HiPS, markers
-                        cold_baseline.page.close()
-                        here, there = paired_first_visits(browser, (server, baseline), 2 * args.repeats)
-                    finally:
-                        baseline.stop()
+                    others.append((args.baseline, ExplorerServer(catalogue, args.port + 1, "--hips-order", 5, cwd=checkout,
+                                                                 env=dict(os.environ, PYTHONPATH=str(checkout)))))
+                if args.h11:
+                    others.append(("h11 and asyncio", ExplorerServer(catalogue, args.port + 2, "--hips-order", 5, cwd=folder,
+                                                                     env=without_fast_http(Path(folder) / "h11"))))
+                comparisons = [(label, compare(browser, server, other, args.repeats)) for label, other in others]
                 browser.close()
         finally:
             server.stop()
@@ -160,11 +209,11 @@ def main():
     print(f"filter change: median {statistics.median(filters):.2f} s, max {max(filters):.2f} s over {len(filters)}")
     print(f"  of which the sky redrawing its markers: median {statistics.median(draw):.2f} s, max {max(draw):.2f} s")
     print(f"requests that left 127.0.0.1: {len(remote)}")
-    if args.baseline:
-        ratio = statistics.median(here) / statistics.median(there)
-        print(f"first visit, paired with {args.baseline} ({len(here)} each, in turn): median {statistics.median(here):.2f} s "
-              f"here vs {statistics.median(there):.2f} s there, ratio {ratio:.2f}")
-
+    for label, (here, there, fetch_here, fetch_there) in comparisons:
+        print(f"first visit, paired with {label} ({len(here)} each, in turn): median {statistics.median(here):.2f} s "
+              f"here vs {statistics.median(there):.2f} s there, ratio {statistics.median(here) / statistics.median(there):.2f}")
+        print(f"  the page's scripts sent over 6 connections: median {statistics.median(fetch_here):.3f} s here vs "
+              f"{statistics.median(fetch_there):.3f} s there, ratio {statistics.median(fetch_here) / statistics.median(fetch_there):.2f}")
 
 if __name__ == "__main__":
     main()
