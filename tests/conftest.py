@@ -82,8 +82,8 @@ def sim_catalogue(tmp_path_factory):
     scored by the shipped model."""
     root = tmp_path_factory.mktemp("sim-catalogue")
     tile = 4 * 1703
-    run_cli("score", "--tile", f"nside=128:{tile * 16}-{tile * 16 + 3}", "--survey", "sim", "--out", root / "tiles",
-            "--quiet")
+    run_cli("score", "--tile", f"nside=128:{tile * 16}-{tile * 16 + 3}", "--survey", "sim", "--scheduler", "none",
+            "--out", root / "tiles", "--quiet")
     run_cli("catalogue", root / "tiles", "--out", root / "cat", "--quiet")
     return root / "cat" / "catalogue.fits"
 

@@ -57,7 +57,7 @@ def test_unwritable_output_folder(tmp_path, small_model):
 
 def test_corrupt_tile_result_is_named_and_then_rescored(tmp_path, small_model):
     spec = f"nside=128:{TILE * 16}-{TILE * 16 + 1}"
-    run_cli("score", "--tile", spec, "--model", small_model, "--out", tmp_path / "tiles", "--quiet")
+    run_cli("score", "--tile", spec, "--model", small_model, "--scheduler", "none", "--out", tmp_path / "tiles", "--quiet")
     first, second = sorted((tmp_path / "tiles").glob("*.parquet"))
     kept = second.read_bytes()
     first.write_bytes(first.read_bytes()[:100])

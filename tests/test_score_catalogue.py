@@ -19,8 +19,10 @@ SUBTILES = f"nside=128:{TILE * 16}-{TILE * 16 + 3}"  # four small tiles, ~84 gal
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory, small_model):
+    """Four tiles scored in this process; the rerun test below goes through the default LocalCluster."""
     root = tmp_path_factory.mktemp("scored")
-    run_cli("score", "--tile", SUBTILES, "--survey", "sim", "--model", small_model, "--out", root / "tiles", "--quiet")
+    run_cli("score", "--tile", SUBTILES, "--survey", "sim", "--model", small_model, "--scheduler", "none",
+            "--out", root / "tiles", "--quiet")
     run_cli("catalogue", root / "tiles", "--out", root / "cat", "--quiet")
     return root
 
