@@ -128,11 +128,14 @@ def cmd_evaluate(args):
 
 
 def cmd_score(args):
+    from .score import check_writable, score_tiles
+
+    # bad input is one line before torch loads (5 s) or a LocalCluster starts
+    tiles, source = _tiles_and_source(args)
+    check_writable(args.out)
     from .models import load_classifier
-    from .score import score_tiles
     from .sources import check_planes
 
-    tiles, source = _tiles_and_source(args)
     classifier = load_classifier(args.model)  # a missing or damaged model is one line here, not one per task
     check_planes(source, classifier.config.planes)
     if args.scheduler == "none":
