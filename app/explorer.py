@@ -5,8 +5,10 @@ Run it with ``ringsky app [CATALOGUE]`` or
 Untrusted strings (catalogue titles, names, ids) are only ever shown as text.
 """
 import argparse
+import importlib
 import io
 import sys
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
@@ -84,6 +86,15 @@ def classifier_of(model):
     from ringsky.models import load_classifier
 
     return load_classifier(model)
+
+
+@st.cache_resource
+def models_imported_in_the_background():
+    """Import torch and timm once per server, in a thread started after the first page is out:
+    the first candidate opened then skips that import (about 4 s here) before its saliency map."""
+    thread = threading.Thread(target=importlib.import_module, args=("ringsky.models",), daemon=True)
+    thread.start()
+    return thread
 
 
 def verdicts(path):
@@ -235,6 +246,7 @@ def main():
     if state["per_tile"]:
         st.subheader("Candidates per tile")
         per_tile(frame, shown)
+    models_imported_in_the_background()
 
 
 main()
