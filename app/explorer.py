@@ -19,6 +19,7 @@ from PIL import Image
 
 from filter_view import filter_panel, rows_passing
 from known_catalogues import known_catalogues, matched_to, overlay_args
+from selection import newest_click
 from sky_view import ONLINE_SURVEYS, ensure_background, ensure_markers, moc_json, shown_mask, sky, view_of
 from table_view import candidate_table
 from ringsky import RingskyError
@@ -185,13 +186,13 @@ def export(table, frame, shown, path, votes):
             st.warning(str(error))
 
 
-def select(clicked):
-    """Open the candidate a sky marker or table row click ({'row', 'at'}) names, once per click:
-    a component keeps returning its last value on every later rerun."""
-    if clicked and clicked.get("row") is not None and clicked.get("at") != st.session_state.get("clicked_at"):
-        st.session_state.clicked_at = clicked["at"]
-        st.session_state.selected = int(clicked["row"])
-        st.rerun()
+def select(*clicks):
+    """Open the candidate the newest sky-marker or table-row click names. Read from the session
+    state before anything is drawn, so that one run shows the choice everywhere."""
+    click = newest_click(clicks, st.session_state.get("clicked_at", 0))
+    if click:
+        st.session_state.clicked_at = click["at"]
+        st.session_state.selected = int(click["row"])
 
 
 def main():
@@ -221,6 +222,7 @@ def main():
     else:
         survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
 
+    select(st.session_state.get("sky"), st.session_state.get("table"))
     selected = st.session_state.get("selected")
     centre, fov = framing(str(path), version, frame)
     markers = {"url": marker_file(str(path), version, frame), "count": len(frame),
@@ -231,10 +233,10 @@ def main():
     draw_key = f"{hash(shown.tobytes())}-{selected}-{survey_name}"
     sky_column, detail_column = st.columns((3, 2))
     with sky_column:
-        select(sky(markers, overlay_args(known, centre, fov), moc_json(path.with_name(MOC_NAME)), survey,
-                   f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, draw_key))
+        sky(markers, overlay_args(known, centre, fov), moc_json(path.with_name(MOC_NAME)), survey,
+            f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f}", fov, focus, draw_key)
     st.text(f"{int(shown.sum())} of {len(frame)} candidates match the filters")
-    select(candidate_table(frame[shown], selected))
+    candidate_table(frame[shown], selected)
     with detail_column:
         if selected is None:
             st.info("Click a marker or a table row to inspect a candidate.")

@@ -76,9 +76,9 @@ def moc_json(path):
 
 
 def sky(markers, overlays, moc, survey, target, fov, selected, draw_key):
-    """Draw the sky, redrawing the markers when ``draw_key`` changes; returns the last marker
-    clicked ({'row', 'at'}) or None. One component instance lives through every rerun: a
-    changing Streamlit key would rebuild the iframe and restart Aladin on each filter change."""
+    """Draw the sky, redrawing the markers when ``draw_key`` changes; the last marker clicked,
+    {'row', 'at'}, is then in ``st.session_state.sky``. One component instance lives through
+    every rerun: a changing key would rebuild the iframe and restart Aladin on each filter change."""
     return _sky(markers=markers, overlays=overlays, moc=moc, survey=survey, target=target, fov=fov,
                 selected=selected, drawKey=draw_key, key="sky", default=None)
 

@@ -35,8 +35,8 @@ def page_of(rows, sort, page):
 
 def candidate_table(rows, selected):
     """Draw a page of ``rows`` (the filtered catalogue frame, with its ``row`` column), marking
-    the ``selected`` catalogue row; returns the component's last value: {'sort', 'page', 'row',
-    'at'}, where 'row' is the catalogue row last clicked or None."""
+    the ``selected`` catalogue row. The component's last value, in ``st.session_state.table``, is
+    {'sort', 'page', 'row', 'at'}, where 'row' is the catalogue row clicked or None."""
     last = st.session_state.get("table") or {}
     sort = last.get("sort") if last.get("sort") in SORTS else next(iter(SORTS))
     view, page, pages = page_of(rows, sort, last.get("page") or 1)

@@ -153,12 +153,18 @@ def test_a_table_row_selects_its_candidate(server, playwright_browser, catalogue
     most_probable_first = np.argsort(-np.asarray(table["ring_probability"]), kind="stable")
     page = ExplorerPage(playwright_browser, server.url).open()
     page.wait_settled(timeout=120)
+    marked = table[most_probable_first[0]]
+    page.click_marker(marked["ra"], marked["dec"])  # a marker first: the row clicked after it wins
+    page.page.get_by_text(f"source {marked['source_id']}").wait_for(timeout=60_000)
     grid = page.table()
     rows = grid.locator("tbody tr")
     rows.nth(3).click()
     page.page.get_by_text(f"source {table['source_id'][most_probable_first[3]]}").wait_for(timeout=60_000)
     markers, _ = page.wait_settled()
     assert markers == len(table)
+    time.sleep(1)  # an older click must not take the panel back
+    assert f"source {table['source_id'][most_probable_first[3]]}" in page.page.inner_text("body")
+    assert f"source {marked['source_id']}" not in page.page.inner_text("body")
     grid.get_by_text("ring_probability").click()
     order = [int(row) for row in rows.evaluate_all("(rows) => rows.map((row) => row.dataset.row)")]
     assert sorted(order) == list(range(len(table)))

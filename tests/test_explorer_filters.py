@@ -1,5 +1,6 @@
-"""The explorer's filters and table pages as plain functions: which catalogue rows pass the
-filter form's state, and which rows a page of the table holds, in what order."""
+"""The explorer's filters, table pages and clicks as plain functions: which catalogue rows pass
+the filter form's state, which rows a page of the table holds, in what order, and which click
+opens a candidate."""
 import sys
 
 import numpy as np
@@ -9,6 +10,7 @@ from conftest import REPO
 
 sys.path.insert(0, str(REPO / "app"))
 from filter_view import DEFAULTS, rows_passing  # noqa: E402
+from selection import newest_click  # noqa: E402
 from table_view import PAGE_ROWS, page_of  # noqa: E402
 
 
@@ -70,3 +72,14 @@ def test_pages_follow_the_order_over_the_whole_selection(frame):
     assert np.array_equal(view["row"].to_numpy(), rows.sort_values("ra")["row"].to_numpy()[(count - 1) * PAGE_ROWS:])
     view, page, count = page_of(rows.iloc[:0], "name", 3)
     assert (len(view), page, count) == (0, 1, 1)
+
+
+def test_only_the_newest_click_opens_a_candidate_and_only_once():
+    marker, row = {"row": 7, "at": 1000}, {"row": 42, "at": 2000}
+    assert newest_click([marker, None], 0) == marker
+    assert newest_click([marker, row], 1000) == row
+    # both components keep their last click: after the table's, the older marker click stays old
+    assert newest_click([marker, row], 2000) is None
+    assert newest_click([{"row": 3, "at": 3000}, row], 2000)["row"] == 3
+    sorted_page = {"sort": "declination", "page": 2, "row": None, "at": 4000}  # no row: not a click on one
+    assert newest_click([marker, sorted_page], 2000) is None
