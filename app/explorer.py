@@ -89,7 +89,7 @@ def classifier_of(model):
     return load_classifier(model)
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
 def models_imported_in_the_background():
     """Import torch and timm once per server, in a thread started after the first page is out:
     the first candidate opened then skips that import (about 4 s here) before its saliency map."""

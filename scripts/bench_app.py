@@ -187,7 +187,7 @@ def main():
                     filters.append(seconds)
                     draw.append(int(page.sky_frame().evaluate("document.body.dataset.drawMs")) / 1000)
                 remote = page.remote_requests()
-                context.close()  # an open sky keeps drawing
+                context.close()  # the return visits' browser: left open, it slowed every later visit
                 others = []
                 if args.baseline:
                     checkout = baseline_checkout(args.baseline, Path(folder) / "baseline")
