@@ -334,6 +334,8 @@ def build_parser():
                                       "vote export)")
     p.add_argument("--init", help="start from this ringsky model (fine-tune), or from a timm encoder's weights file "
                                   "for --architecture, instead of random weights")
+    p.add_argument("--rehearsal", type=int, help="with --labelled: simulated galaxies mixed into training so a "
+                                                 "fine-tuned model keeps the simulator (default 0)")
     p.add_argument("--out", required=True, help="model path stem (writes .safetensors and .json; an interrupted "
                                                 "run resumes from .checkpoint.pt)")
     p.set_defaults(func=cmd_train)

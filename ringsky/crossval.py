@@ -8,8 +8,9 @@ stopping) and the rest trains. Three ways to a model are compared on the same fo
 - ``real-only``: a new network of the same architecture trained on the real training folds;
 - ``sim+real``: the initial model fine-tuned on the real training folds.
 
-Fine-tuning takes the settings of ``ringsky train`` (depth, layer decay, augmentation, ...);
-``real-only`` trains every block of its fresh network whatever the fine-tuning depth.
+Fine-tuning takes the settings of ``ringsky train`` (depth, layer decay, augmentation,
+rehearsal, ...); ``real-only`` trains every block of its fresh network whatever the fine-tuning
+depth, on the real galaxies alone.
 """
 import zlib
 from dataclasses import asdict, replace
@@ -21,7 +22,7 @@ from astropy.table import Table
 from . import RingskyError
 from .metrics import summarise
 from .models import Classifier, build_network, load_classifier
-from .train import TrainSettings, fit
+from .train import TrainSettings, fit, with_rehearsal
 
 METHODS = ("sim-only", "real-only", "sim+real")
 DEFAULTS = {"epochs": 30, "batch_size": 32, "learning_rate": 1e-3, "warmup_epochs": 1.0}
@@ -55,6 +56,11 @@ def crossvalidate(spec, init, settings, folds=5, progress=True):
     if folds < 2:
         raise RingskyError("cross-validation needs at least 2 folds")
     initial = load_classifier(init).config
+    fine_tuned_on = initial.training.get("settings", {}).get("labelled")
+    if fine_tuned_on:
+        raise RingskyError(f"{init or 'the shipped model'} was fine-tuned on {fine_tuned_on}, so its 'sim-only' "
+                           "scores would not be; start from a model trained on the simulator alone, such as the "
+                           "shipped one")
     npix = initial.input_size
     images, labels, table = labelled_pictures(open_source(spec), npix, initial.planes)
     fold_of = stratified_folds(table["id"], labels, folds)
@@ -68,8 +74,9 @@ def crossvalidate(spec, init, settings, folds=5, progress=True):
         for method in METHODS:
             classifier = _model(method, init, settings.seed + fold)
             if method != "sim-only":
-                used = settings if method == "sim+real" else replace(settings, unfrozen_blocks="all", layer_decay=1.0)
-                history = fit(classifier, (images[training], labels[training]),
+                used = settings if method == "sim+real" else replace(settings, unfrozen_blocks="all", layer_decay=1.0,
+                                                                           rehearsal=0)
+                history = fit(classifier, with_rehearsal(classifier.config, images[training], labels[training], used),
                               (images[validation], labels[validation]), used, progress=False)
                 rates.append(history[-1]["train_images_per_s"])
             scores = summarise(labels[test], classifier.predict(images[test]), 0.5)

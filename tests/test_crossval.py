@@ -1,5 +1,8 @@
 """k-fold cross-validation: stratified folds that follow from ids, the three methods on the
-same folds, and clear errors for sources it cannot split."""
+same folds, and clear errors for sources it cannot split or models it cannot start from."""
+import json
+import shutil
+
 import numpy as np
 from astropy.table import Table
 from conftest import assert_one_line_error, run_cli
@@ -21,7 +24,7 @@ def test_folds_are_stratified_and_follow_from_the_ids_alone():
 
 def test_crossval_compares_the_three_methods_on_every_fold(tmp_path, small_model):
     run_cli("simulate", "--n", 24, "--seed", 5, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
-    (tmp_path / "finetune.toml").write_text('unfrozen_blocks = 1\naugment = "affine"\nepochs = 3\n')
+    (tmp_path / "finetune.toml").write_text('unfrozen_blocks = 1\naugment = "affine"\nepochs = 3\nrehearsal = 8\n')
     result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", small_model, "--folds", 3,
                      "--config", tmp_path / "finetune.toml", "--epochs", 1, "--batch-size", 4,
                      "--out", tmp_path / "cv", "--quiet")
@@ -35,7 +38,7 @@ def test_crossval_compares_the_three_methods_on_every_fold(tmp_path, small_model
     assert results.meta["folds"] == 3 and results.meta["train_images_per_s"] > 0
     settings = results.meta["settings"]
     assert (settings["unfrozen_blocks"], settings["augment"], settings["epochs"], settings["batch_size"],
-            settings["learning_rate"]) == (1, "affine", 1, 4, 1e-3)  # defaults < TOML < command line
+            settings["learning_rate"], settings["rehearsal"]) == (1, "affine", 1, 4, 1e-3, 8)  # defaults < TOML < CLI
     assert "| sim+real |" in (tmp_path / "cv" / "crossval.md").read_text()
     assert "| real-only |" in result.stdout
 
@@ -48,3 +51,16 @@ def test_crossval_refuses_what_it_cannot_split(tmp_path, small_model):
     result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", small_model, "--folds", 1,
                      "--out", tmp_path / "cv", "--quiet", check=False)
     assert_one_line_error(result, 1, "at least 2 folds")
+
+
+def test_crossval_refuses_a_model_already_fine_tuned_on_labelled_cutouts(tmp_path, small_model):
+    run_cli("simulate", "--n", 24, "--seed", 5, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
+    tuned = tmp_path / "tuned.json"
+    shutil.copy(small_model.with_suffix(".safetensors"), tuned.with_suffix(".safetensors"))
+    config = json.loads(small_model.read_text())
+    config["training"] = {"settings": {"labelled": "folder:my-real-rings"}}
+    tuned.write_text(json.dumps(config))
+    result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", tuned, "--folds", 3,
+                     "--out", tmp_path / "cv", "--quiet", check=False)
+    assert_one_line_error(result, 1, "was fine-tuned on folder:my-real-rings")
+    assert not (tmp_path / "cv").exists()

@@ -18,8 +18,8 @@ from ringsky.finetune import blocks, optimiser_groups
 from ringsky.metrics import select_threshold
 from ringsky.models import Classifier, ModelConfig, ModelFileError, build_network, load_classifier
 from ringsky import RingskyError
-from ringsky.train import (VALIDATION_SEED, TrainSettings, class_balance, fit, load_settings, settings_from,
-                           train)
+from ringsky.train import (TRAIN_SEED, VALIDATION_SEED, TrainSettings, class_balance, fit, load_settings,
+                           settings_from, train, with_rehearsal)
 
 TINY = {"input_size": 32, "n_train": 256, "n_validation": 64, "epochs": 2, "batch_size": 32, "workers": 1}
 
@@ -40,6 +40,7 @@ def test_toml_settings_with_command_line_overrides(tmp_path):
     ({"unfrozen_blocks": "two"}, "unfrozen_blocks must be 'all'"),
     ({"threshold_rule": "precision:1.5"}, "threshold rule must be"),
     ({"balance": "oversample"}, "balance must be one of none, weight, sampler"),
+    ({"rehearsal": -5}, "rehearsal must be a number of simulated galaxies >= 0"),
 ])
 def test_bad_settings_are_refused(values, fragment):
     with pytest.raises(RingskyError, match=re.escape(fragment)):
@@ -49,6 +50,7 @@ def test_bad_settings_are_refused(values, fragment):
 @pytest.mark.parametrize("text, option, fragment", [
     ("epochs = \n", [], "not valid TOML"),
     ("", ["--augment", "mixup"], "augment must be one of dihedral, affine"),
+    ("", ["--rehearsal", "100"], "set labelled too"),
 ])
 def test_bad_settings_are_one_line_errors_before_training(tmp_path, text, option, fragment):
     path = tmp_path / "run.toml"
@@ -139,6 +141,18 @@ def test_threshold_by_max_f1_or_by_target_precision():
     assert select_threshold(labels, probabilities, "precision:1") == pytest.approx(0.8)
     with pytest.warns(UserWarning, match="no threshold reaches precision 1"):
         assert select_threshold([1, 0, 1], [0.2, 0.9, 0.5], "precision:1") == pytest.approx(0.2)  # 2/3 precise
+
+
+def test_rehearsal_mixes_simulated_galaxies_into_labelled_training():
+    config = ModelConfig(architecture="simple_cnn", input_size=32, channels=1)
+    real = np.random.default_rng(0).integers(0, 256, (10, 32, 32, 3), dtype=np.uint8)
+    targets = np.arange(10) % 2
+    assert with_rehearsal(config, real, targets, TrainSettings(**TINY))[0] is real
+    images, mixed = with_rehearsal(config, real, targets, TrainSettings(rehearsal=40, **TINY))
+    sim_images, sim_labels, _ = simulated_set(40, TRAIN_SEED, 32)
+    assert len(images) == len(mixed) == 80  # each labelled galaxy 4 times, then the 40 simulated ones
+    assert np.array_equal(images[:40], np.repeat(real, 4, axis=0)) and np.array_equal(images[40:], sim_images)
+    assert np.array_equal(mixed, np.concatenate([np.repeat(targets, 4), sim_labels]))
 
 
 def test_a_fixed_seed_gives_the_same_model(tmp_path):
