@@ -315,14 +315,14 @@ def train(settings, out_path, progress=True):
     """Train, keep the epoch with the best validation PR AUC, choose the threshold on validation
     by ``settings.threshold_rule``, save. Resumes from the checkpoint beside ``out_path`` when
     one exists, and removes it once the model is saved."""
+    if settings.rehearsal and not settings.labelled:
+        raise RingskyError("rehearsal mixes simulated galaxies into training on a labelled source: set labelled too")
     started = time.time()
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)  # an unwritable folder fails before training
     torch.manual_seed(settings.seed)
     classifier, initial_model = _initial_classifier(settings)
     config = classifier.config
     npix = config.input_size
-    if settings.rehearsal and not settings.labelled:
-        raise RingskyError("rehearsal mixes simulated galaxies into training on a labelled source: set labelled too")
     if settings.labelled:
         (train_images, train_labels, train_table), (val_images, val_labels, val_table) = \
             labelled_sets(settings.labelled, npix, config.planes)
