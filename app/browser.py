@@ -62,6 +62,22 @@ class ExplorerServer:
                 time.sleep(0.3)
         raise TimeoutError(f"the explorer did not answer at {self.url} within {timeout} s")
 
+    def wait_idle(self, quiet=0.05, timeout=120):
+        """Wait until the server uses less than ``quiet`` s of CPU in a second: after its first
+        page it imports torch and timm in the background, which would slow the next visits."""
+        import psutil
+
+        process = psutil.Process(self.process.pid)
+        used = sum(process.cpu_times()[:2])
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            time.sleep(1)
+            now = sum(process.cpu_times()[:2])
+            if now - used < quiet:
+                return self
+            used = now
+        raise TimeoutError(f"the explorer at {self.url} was still busy after {timeout} s")
+
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.terminate()
