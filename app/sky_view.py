@@ -2,6 +2,7 @@
 import base64
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,19 @@ def background_folder(catalogue_path, order):
     return STATIC_DIR / "hips" / version_key([catalogue_path], order)
 
 
+def markers_file(catalogue_path):
+    """Where the catalogue's candidates for the sky live under the static folder: one file per
+    catalogue file version."""
+    return STATIC_DIR / "markers" / f"{version_key([catalogue_path], MARKERS_FORMAT)}.bin.gz"
+
+
+def remove_served_files(catalogue_path, order):
+    """Delete the marker file and the HiPS made for this version of the catalogue: for the
+    throwaway catalogues of tests and benchmarks, which would otherwise pile up here."""
+    markers_file(catalogue_path).unlink(missing_ok=True)
+    shutil.rmtree(background_folder(catalogue_path, order), ignore_errors=True)
+
+
 def ensure_markers(catalogue_path, ra, dec, probability):
     """The candidates for the sky as a static file written once per catalogue version; its URL
     path. Little-endian float32 ra, dec, p and int32 catalogue-row columns, least probable
@@ -39,7 +53,7 @@ def ensure_markers(catalogue_path, ra, dec, probability):
     then sends only a bit mask of the rows shown. It is stored gzipped, as ``.gz``: Streamlit
     serves that type as it is, where it would compress any other file again (at level 9, 0.15 s
     for 100,000 rows here) on every request."""
-    path = STATIC_DIR / "markers" / f"{version_key([catalogue_path], MARKERS_FORMAT)}.bin.gz"
+    path = markers_file(catalogue_path)
     if not path.is_file():
         order = np.argsort(np.asarray(probability), kind="stable")
         columns = [np.asarray(c, dtype="<f4")[order] for c in (ra, dec, probability)] + [order.astype("<i4")]

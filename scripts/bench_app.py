@@ -38,8 +38,10 @@ import numpy as np
 from astropy.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
+HIPS_ORDER = 5
 sys.path.insert(0, str(REPO / "app"))
 from browser import VIEWPORT, ExplorerPage, ExplorerServer, launch  # noqa: E402
+from sky_view import remove_served_files  # noqa: E402
 
 from ringsky.catalogue import COLUMNS, iau_names, write_fits  # noqa: E402
 from ringsky.sources.simulated import BASE_NSIDE, DEFAULT_FOOTPRINT  # noqa: E402
@@ -156,7 +158,7 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="ringsky-bench-app-") as folder:
         catalogue, flagged = synthetic_catalogue(args.rows, Path(folder))
-        server = ExplorerServer(catalogue, args.port, "--hips-order", 5, cwd=folder).start(timeout=300)
+        server = ExplorerServer(catalogue, args.port, "--hips-order", HIPS_ORDER, cwd=folder).start(timeout=300)
         try:
             with sync_playwright() as playwright:
                 browser = launch(playwright)
@@ -193,15 +195,18 @@ def main():
                 others = []
                 if args.baseline:
                     checkout = baseline_checkout(args.baseline, Path(folder) / "baseline")
-                    others.append((args.baseline, ExplorerServer(catalogue, args.port + 1, "--hips-order", 5, cwd=checkout,
-                                                                 env=dict(os.environ, PYTHONPATH=str(checkout)))))
+                    others.append((args.baseline, ExplorerServer(
+                        catalogue, args.port + 1, "--hips-order", HIPS_ORDER, cwd=checkout,
+                        env=dict(os.environ, PYTHONPATH=str(checkout)))))
                 if args.h11:
-                    others.append(("h11 and asyncio", ExplorerServer(catalogue, args.port + 2, "--hips-order", 5, cwd=folder,
-                                                                     env=without_fast_http(Path(folder) / "h11"))))
+                    others.append(("h11 and asyncio", ExplorerServer(
+                        catalogue, args.port + 2, "--hips-order", HIPS_ORDER, cwd=folder,
+                        env=without_fast_http(Path(folder) / "h11"))))
                 comparisons = [(label, compare(browser, server, other, args.repeats)) for label, other in others]
                 browser.close()
         finally:
             server.stop()
+            remove_served_files(catalogue, HIPS_ORDER)
     print(f"rows {args.rows}, flagged {flagged}")
     print(f"load, cold server: {cold:.2f} s")
     print(f"load, first visit (new browser profile, empty cache): median {statistics.median(first_visit):.2f} s, "

@@ -19,6 +19,7 @@ from ringsky.votes import VoteStore, votes_path
 
 sys.path.insert(0, str(REPO / "app"))
 from browser import ExplorerPage, ExplorerServer, launch  # noqa: E402
+from sky_view import remove_served_files  # noqa: E402
 
 ARTIFACTS = REPO / "artifacts"
 HOSTILE_TITLE = "<script>window.__pwned = 1</script> rings"
@@ -73,6 +74,7 @@ def server(catalogue, tmp_path_factory):
     explorer.start(timeout=300)
     yield explorer
     explorer.stop()
+    remove_served_files(catalogue, 6)
 
 
 def screenshot(page, name):
