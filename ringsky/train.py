@@ -336,10 +336,9 @@ def train(settings, out_path, progress=True):
                 f"validation seed {VALIDATION_SEED} (n={settings.n_validation}), ring fraction 0.5")
     train_targets = targets_for(config, train_labels, train_table)
     val_targets = targets_for(config, val_labels, val_table)
-    if settings.labelled:
-        train_images, train_targets = with_rehearsal(config, train_images, train_targets, settings)
-        if settings.rehearsal:
-            data += f", with {settings.rehearsal} simulated galaxies rehearsed (train seed {TRAIN_SEED})"
+    train_images, train_targets = with_rehearsal(config, train_images, train_targets, settings)
+    if settings.rehearsal:
+        data += f", with {settings.rehearsal} simulated galaxies rehearsed (train seed {TRAIN_SEED})"
     checkpoint = checkpoint_path(out_path)
     history = fit(classifier, (train_images, train_targets), (val_images, val_targets), settings, progress,
                   checkpoint=checkpoint)
