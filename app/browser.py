@@ -19,16 +19,17 @@ COUNT = re.compile(r"(\d+) of (\d+) candidates match the filters")
 SETTLED = """([pattern, afterKey, withTable]) => {
   const failure = document.querySelector("[data-testid='stException']");
   if (failure) return {error: "the app raised: " + failure.textContent};
-  const frame = document.querySelector("iframe[src*='ringsky_sky']");
-  const sky = frame && frame.contentDocument && frame.contentDocument.body;
+  const olderSky = document.querySelector("iframe[src*='ringsky_sky']");  // an older explorer (bench_app --baseline)
+  const sky = document.getElementById("ringsky-sky") ||
+              (olderSky && olderSky.contentDocument && olderSky.contentDocument.body);
   if (!sky) return false;
   if (sky.dataset.error) return {error: "the sky failed: " + sky.dataset.error};
   const count = new RegExp(pattern).exec(Array.from(document.querySelectorAll("[data-testid='stText']"),
                                                   function (element) { return element.textContent; }).join("\\n"));
   if (!count || sky.dataset.markers === undefined || sky.dataset.key === afterKey) return false;
   if (Number(sky.dataset.markers) !== Number(count[1])) return false;
-  const table = document.querySelector("iframe[src*='ringsky_table']");
-  const rows = table && table.contentDocument && table.contentDocument.body;
+  const table = document.querySelector(".st-key-table [data-testid='stBidiComponentIsolated']");
+  const rows = table && table.shadowRoot && table.shadowRoot.getElementById("scroller");
   if (withTable && (!rows || Number(rows.dataset.total) !== Number(count[1]))) return false;
   return {markers: Number(sky.dataset.markers), key: sky.dataset.key};
 }"""
@@ -111,17 +112,20 @@ class ExplorerPage:
         return [url for url in self.requests
                 if urlparse(url).scheme not in LOCAL_SCHEMES and urlparse(url).hostname != "127.0.0.1"]
 
-    def sky_frame(self):
-        for frame in self.page.frames:
-            if "/component/" in frame.url and "ringsky_sky" in frame.url:
-                return frame
-        return None
+    def sky(self, expression):
+        """Evaluate ``expression`` in the page, where the sky keeps ``window.ringskyAladin`` (the
+        Aladin instance) and ``window.ringskyMarkers`` (the marker layer)."""
+        return self.page.evaluate(expression)
+
+    def draw_seconds(self):
+        """How long the sky's last redraw of the markers took."""
+        return int(self.page.evaluate("document.getElementById('ringsky-sky').dataset.drawMs")) / 1000
 
     def wait_settled(self, after_key=None, timeout=60, table=True):
         """Wait until the sky shows exactly the rows the count line reports and, unless ``table``
         is false, the table a page of them (and, given ``after_key``, a new render); returns
-        (markers, key). The check runs inside the page at every animation frame (the component
-        iframes are same-origin), so the time it reports is when the page got there, not when a
+        (markers, key). The check runs inside the page at every animation frame (the components
+        are drawn in the page itself), so the time it reports is when the page got there, not when a
         round trip from Python noticed."""
         state = self.page.wait_for_function(SETTLED, arg=[COUNT.pattern, after_key, table], polling="raf",
                                             timeout=timeout * 1000).json_value()
@@ -130,12 +134,12 @@ class ExplorerPage:
         return state["markers"], state["key"]
 
     def filters(self):
-        """The filter form's frame, to locate its inputs in."""
-        return self.page.frame_locator("iframe[src*='ringsky_filters']")
+        """The filter form, to locate its inputs in (Playwright's locators see into its shadow root)."""
+        return self.page.locator(".st-key-filters")
 
     def table(self):
-        """The candidate table's frame, to locate its rows and controls in."""
-        return self.page.frame_locator("iframe[src*='ringsky_table']")
+        """The candidate table, to locate its rows and controls in."""
+        return self.page.locator(".st-key-table")
 
     def choose(self, group, label):
         """Tick ``label`` in the filter form's ``group`` (e.g. "Ring flag", "not ring")."""
@@ -143,7 +147,6 @@ class ExplorerPage:
 
     def click_marker(self, ra, dec):
         """Click the marker at (ra, dec) on Aladin's canvas."""
-        frame = self.sky_frame()
-        x, y = frame.evaluate(f"window.ringskyAladin.world2pix({ra}, {dec})")
-        box = self.page.locator("iframe[src*='ringsky_sky']").bounding_box()
+        x, y = self.sky(f"window.ringskyAladin.world2pix({ra}, {dec})")
+        box = self.page.locator("#ringsky-sky").bounding_box()
         self.page.mouse.click(box["x"] + x, box["y"] + y)

@@ -21,8 +21,9 @@ from PIL import Image
 from filter_view import filter_panel, rows_passing
 from known_catalogues import known_catalogues, matched_to, overlay_args
 from selection import newest_click
-from sky_view import ONLINE_SURVEYS, ensure_background, ensure_markers, moc_json, shown_mask, sky, view_of
-from table_view import candidate_table
+from sky_view import (ONLINE_SURVEYS, ensure_background, ensure_markers, last_click, moc_json, shown_mask, sky,
+                      view_of)
+from table_view import candidate_table, last_view
 from ringsky import RingskyError
 from ringsky.catalogue import MOC_NAME, read_catalogue, source_rows
 from ringsky.config import conf
@@ -237,7 +238,7 @@ def main():
     else:
         survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
 
-    select(st.session_state.get("sky"), st.session_state.get("table"))
+    select(last_click(), last_view())
     selected = st.session_state.get("selected")
     centre, fov = framing(str(path), version, frame)
     markers = {"url": marker_file(str(path), version, frame), "count": len(frame),

@@ -2,16 +2,18 @@
 
 Streamlit's own slider, radio, multiselect and selectbox each make a first visit fetch and
 compile a script chunk of their own (with the table's order and page widgets, about half a
-second of a first visit here, in paired visits); the form needs none of them. Its value is the
+second of a first visit here, in paired visits); the form needs none of them. It is a v2
+component, drawn in the page itself rather than in an iframe of its own. Its state is the
 whole filter state, so the page reads one dict.
 """
 from pathlib import Path
 
 import numpy as np
-import streamlit.components.v1 as components
+import streamlit as st
 
-_filters = components.declare_component("ringsky_filters",
-                                        path=str(Path(__file__).resolve().parent / "filter_component"))
+HERE = Path(__file__).resolve().parent / "filter_component"
+_filters = st.components.v2.component("ringsky_filters", html='<form autocomplete="off"></form>',
+                                      css=(HERE / "filters.css").read_text(), js=(HERE / "filters.js").read_text())
 
 DEFAULTS = {"low": 0.0, "high": 1.0, "flag": "all", "types": [], "tiles": [], "known": "all",
             "vetted": "all", "survey": None, "export": False, "per_tile": False}
@@ -22,9 +24,9 @@ def filter_panel(threshold, ring_types, tiles, vetting_labels, surveys):
     """Draw the form; the filter state it holds (``DEFAULTS`` until the first change).
     ``ring_types`` is empty when the catalogue has no ring types."""
     state = dict(DEFAULTS, survey=surveys[0])
-    state.update(_filters(threshold=threshold, types=list(ring_types), tiles=[int(t) for t in tiles],
-                          vetting=["all", "unvetted", *vetting_labels], surveys=list(surveys),
-                          key="filters", default=None) or {})
+    choices = {"threshold": threshold, "types": list(ring_types), "tiles": [int(t) for t in tiles],
+               "vetting": ["all", "unvetted", *vetting_labels], "surveys": list(surveys)}
+    state.update(_filters(key="filters", data=choices).get("filters") or {})
     if state["survey"] not in surveys:  # the browser's value is input like any other
         state["survey"] = surveys[0]
     return state

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import streamlit.components.v1 as components
+import streamlit as st
 from astropy.coordinates import SkyCoord
 from mocpy import MOC
 
@@ -25,7 +25,11 @@ ONLINE_SURVEYS = {
 
 MARKERS_FORMAT = "ra-dec-p-row"  # part of the marker file's name: a new layout gets a new file
 
-_sky = components.declare_component("ringsky_sky", path=str(APP_DIR / "aladin_component"))
+SKY_DIR = APP_DIR / "aladin_component"
+_sky = st.components.v2.component(
+    "ringsky_sky", html='<div id="ringsky-sky"></div><div id="ringsky-sky-status">loading Aladin Lite...</div>',
+    css=(SKY_DIR / "sky.css").read_text(), js=(SKY_DIR / "markers.js").read_text() + (SKY_DIR / "sky.js").read_text(),
+    isolate_styles=False)  # in the page's own DOM, as Aladin Lite is usually embedded; found by id there
 
 
 def background_folder(catalogue_path, order):
@@ -90,11 +94,16 @@ def moc_json(path):
 
 
 def sky(markers, overlays, moc, survey, target, fov, selected, draw_key):
-    """Draw the sky, redrawing the markers when ``draw_key`` changes; the last marker clicked,
-    {'row', 'at'}, is then in ``st.session_state.sky``. One component instance lives through
-    every rerun: a changing key would rebuild the iframe and restart Aladin on each filter change."""
-    return _sky(markers=markers, overlays=overlays, moc=moc, survey=survey, target=target, fov=fov,
-                selected=selected, drawKey=draw_key, key="sky", default=None)
+    """Draw the sky, redrawing the markers when ``draw_key`` changes. One component instance
+    lives through every rerun: a changing key would draw it afresh and restart Aladin on each
+    filter change."""
+    _sky(key="sky", data={"markers": markers, "overlays": overlays, "moc": moc, "survey": survey, "target": target,
+                          "fov": fov, "selected": selected, "drawKey": draw_key})
+
+
+def last_click():
+    """The last marker clicked, {'row', 'at'}, or None."""
+    return (st.session_state.get("sky") or {}).get("click")
 
 
 def view_of(ra, dec):

@@ -1,12 +1,14 @@
 """The candidate table as a small Streamlit component: one page of rows in a plain HTML table,
-with the order and the page over the whole selection chosen in the component itself."""
+with the order and the page over the whole selection chosen in the component itself. A v2
+component, drawn in the page itself rather than in an iframe of its own."""
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
-import streamlit.components.v1 as components
 
-_table = components.declare_component("ringsky_table", path=str(Path(__file__).resolve().parent / "table_component"))
+HERE = Path(__file__).resolve().parent / "table_component"
+_table = st.components.v2.component("ringsky_table", html=(HERE / "table.html").read_text(),
+                                    css=(HERE / "table.css").read_text(), js=(HERE / "table.js").read_text())
 
 PAGE_ROWS = 100  # a first visit draws a page; 500 rows cost it about 0.2 s here (paired visits)
 COLUMNS = ["row", "name", "source_id", "ra", "dec", "ring_probability", "ring_flag", "healpix", "known"]
@@ -35,9 +37,9 @@ def page_of(rows, sort, page):
 
 def candidate_table(rows, selected):
     """Draw a page of ``rows`` (the filtered catalogue frame, with its ``row`` column), marking
-    the ``selected`` catalogue row. The component's last value, in ``st.session_state.table``, is
+    the ``selected`` catalogue row. The component's last view, ``last_view()``, is
     {'sort', 'page', 'row', 'at'}, where 'row' is the catalogue row clicked or None."""
-    last = st.session_state.get("table") or {}
+    last = last_view() or {}
     sort = last.get("sort") if last.get("sort") in SORTS else next(iter(SORTS))
     view, page, pages = page_of(rows, sort, last.get("page") or 1)
     first = (page - 1) * PAGE_ROWS
@@ -45,8 +47,13 @@ def candidate_table(rows, selected):
                "a click on a column header sorts this page")
     columns = [{"name": name, "digits": DIGITS.get(name)} for name in view.columns]
     values = [list(row) for row in zip(*(_plain(view[name]) for name in view.columns))]
-    return _table(columns=columns, rows=values, selected=selected, sorts=list(SORTS), sort=sort, page=page,
-                  pages=pages, caption=caption, total=len(rows), key="table", default=None)
+    _table(key="table", data={"columns": columns, "rows": values, "selected": selected, "sorts": list(SORTS),
+                              "sort": sort, "page": page, "pages": pages, "caption": caption, "total": len(rows)})
+
+
+def last_view():
+    """The table's last view (see ``candidate_table``), None before the first change."""
+    return (st.session_state.get("table") or {}).get("view")
 
 
 def _plain(column):

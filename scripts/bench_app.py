@@ -185,11 +185,11 @@ def main():
                     seconds, markers, key = timed(lambda: page.choose("Ring flag", "ring (p >= 0.500)"), page, key)
                     assert markers == flagged, (markers, flagged)
                     filters.append(seconds)
-                    draw.append(int(page.sky_frame().evaluate("document.body.dataset.drawMs")) / 1000)
+                    draw.append(page.draw_seconds())
                     seconds, markers, key = timed(lambda: page.choose("Ring flag", "all"), page, key)
                     assert markers == args.rows, markers
                     filters.append(seconds)
-                    draw.append(int(page.sky_frame().evaluate("document.body.dataset.drawMs")) / 1000)
+                    draw.append(page.draw_seconds())
                 remote = page.remote_requests()
                 context.close()  # the return visits' browser: left open, it slowed every later visit
                 others = []

@@ -87,17 +87,16 @@ def test_markers_follow_the_filters_and_nothing_leaves_the_machine(server, playw
     page = ExplorerPage(playwright_browser, server.url).open()
     markers, key = page.wait_settled(timeout=240)
     assert markers == len(table)
-    sky = page.sky_frame()
     for row in range(0, len(table), 7):
-        drawn = sky.evaluate(f"window.ringskyMarkers.pixel({row})")
-        expected = sky.evaluate(f"window.ringskyAladin.world2pix({table['ra'][row]}, {table['dec'][row]})")
+        drawn = page.sky(f"window.ringskyMarkers.pixel({row})")
+        expected = page.sky(f"window.ringskyAladin.world2pix({table['ra'][row]}, {table['dec'][row]})")
         assert drawn is not None and expected is not None, row
         assert np.hypot(drawn[0] - expected[0], drawn[1] - expected[1]) < 1.0, (row, drawn, expected)
-    sky.evaluate("window.beforeTheFilter = true")
+    page.sky("window.ringskyAladin.beforeTheFilter = true")
     page.choose("Ring flag", "not ring")
     markers, key = page.wait_settled(after_key=key)
     assert markers == int((~table["ring_flag"]).sum())
-    assert page.sky_frame().evaluate("window.beforeTheFilter === true"), "a filter change restarted the sky"
+    assert page.sky("window.ringskyAladin.beforeTheFilter === true"), "a filter change restarted Aladin"
     page.choose("Ring flag", "all")
     markers, _ = page.wait_settled(after_key=key)
     assert markers == len(table)
@@ -117,7 +116,7 @@ def test_hostile_names_are_shown_as_text_and_never_run(server, playwright_browse
     page = ExplorerPage(playwright_browser, server.url).open()
     page.wait_settled(timeout=120)
     assert HOSTILE_TITLE in page.page.inner_text("body")
-    page.page.locator("iframe[src*='ringsky_table']").scroll_into_view_if_needed()
+    page.table().scroll_into_view_if_needed()
     rows = page.table().locator("tbody tr")
     rows.filter(has_text=hostile_name).wait_for(timeout=60_000)
     for frame in page.page.frames:
@@ -196,8 +195,8 @@ def test_the_filter_form_and_the_table_order_drive_the_page(server, playwright_b
                 if probability[k] >= low and table["healpix"][k] == tile]
     page.page.wait_for_function(
         """(expected) => {
-             const frame = document.querySelector("iframe[src*='ringsky_table']");
-             const rows = Array.from(frame.contentDocument.querySelectorAll("tbody tr"), (row) => row.dataset.row);
+             const table = document.querySelector(".st-key-table [data-testid='stBidiComponentIsolated']");
+             const rows = Array.from(table.shadowRoot.querySelectorAll("tbody tr"), (row) => row.dataset.row);
              return rows.join() === expected.join();
            }""", arg=[str(k) for k in expected], timeout=60_000)
     assert rows.count() == len(expected)

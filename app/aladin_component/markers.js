@@ -27,7 +27,7 @@ function ringOffsets(radius) {
   return offsets;
 }
 
-export class MarkerLayer {
+class MarkerLayer {
   constructor(aladin, host, bins, colours) {
     this.aladin = aladin;
     this.host = host;

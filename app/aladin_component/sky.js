@@ -1,17 +1,16 @@
 // The explorer's sky: Aladin Lite v3 served from this app (same origin), the candidates coloured
-// by ring probability (markers.js), known catalogues and the MOC on top. Speaks Streamlit's
-// component protocol (v1) by hand: render arguments come in by postMessage, a clicked marker
-// goes back out.
-// URLs resolve against document.baseURI: inside a component iframe location.href may be
-// about:srcdoc, and the app may sit under a base path.
+// by ring probability (MarkerLayer, markers.js), known catalogues and the MOC on top. A Streamlit
+// v2 component, drawn in the page itself: its data come in on every rerun, and a clicked marker
+// goes back out as its "click" state. sky_view.py joins markers.js and this file into the
+// component's one module, so MarkerLayer is in scope here.
+// Aladin is created once per page and lives through every rerun; only what changed is redrawn.
 
-import { MarkerLayer } from "./markers.js";
-
-const appRoot = document.baseURI.split("/component/")[0] + "/";
-const statusLine = document.getElementById("status");
 const PROBABILITY_BINS = [0.2, 0.4, 0.6, 0.8, 1.01];
 const BIN_COLOURS = ["#3b4cc0", "#7b9ff9", "#c0d4f5", "#f49a7b", "#e8251f"];
+const appRoot = new URL("./", document.baseURI).href;  // the app's root, under any base path
 
+let host = null;         // the element Aladin draws in; its dataset tells tests what is drawn
+let statusLine = null;
 let A = null;
 let aladin = null;
 let drawnKey = null;
@@ -21,10 +20,7 @@ let positions = null;
 let positionsUrl = null;
 let selection = null;
 let rendered = null;
-
-function send(type, data) {
-  window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, data || {}), "*");
-}
+let setState = null;     // the newest mount's setStateValue
 
 function setStatus(text) {
   statusLine.textContent = text;
@@ -44,7 +40,7 @@ function surveyLayer(survey) {
 }
 
 function createAladin(args) {
-  aladin = A.aladin("#sky", {
+  aladin = A.aladin(host, {
     survey: surveyLayer(args.survey),
     hipsList: [],
     target: args.target,
@@ -65,11 +61,11 @@ function createAladin(args) {
   });
   baseSurvey = args.survey.url;
   window.ringskyAladin = aladin;  // for tests and the browser console
-  layer = new MarkerLayer(aladin, document.getElementById("sky"), PROBABILITY_BINS, BIN_COLOURS);
+  layer = new MarkerLayer(aladin, host, PROBABILITY_BINS, BIN_COLOURS);
   window.ringskyMarkers = layer;
   aladin.on("click", function (event) {
     const row = event.isDragging ? -1 : layer.at(event.x, event.y);
-    if (row >= 0) send("streamlit:setComponentValue", { value: { row: row, at: Date.now() }, dataType: "json" });
+    if (row >= 0) setState("click", { row: row, at: Date.now() });
   });
 }
 
@@ -140,23 +136,25 @@ async function render(args) {
     const drawn = layer.show(decodeMask(args.markers.shown));
     drawSelection(args.selected);
     drawnKey = args.drawKey;
-    document.body.dataset.markers = String(drawn);
-    document.body.dataset.key = args.drawKey;
-    document.body.dataset.drawMs = String(Math.round(performance.now() - started));
+    host.dataset.markers = String(drawn);
+    host.dataset.key = args.drawKey;
+    host.dataset.drawMs = String(Math.round(performance.now() - started));
     setStatus(drawn + " candidates drawn");
   }
 }
 
-window.addEventListener("message", function (event) {
-  if (!event.data || event.data.type !== "streamlit:render") return;
-  const args = event.data.args;
-  requestPositions(args.markers);
-  rendered = rendered.then(function () { return render(args); }).catch(function (error) {
+export default function ({ parentElement, data, setStateValue }) {
+  setState = setStateValue;
+  const mount = parentElement.querySelector("#ringsky-sky");
+  if (mount !== host) {  // the first mount, or Streamlit drew the component afresh
+    host = mount;
+    statusLine = parentElement.querySelector("#ringsky-sky-status");
+    aladin = drawnKey = baseSurvey = positionsUrl = null;
+    rendered = rendered || loadAladin();
+  }
+  requestPositions(data.markers);
+  rendered = rendered.then(function () { return render(data); }).catch(function (error) {
     setStatus("Aladin Lite failed: " + error);
-    document.body.dataset.error = String(error);
+    host.dataset.error = String(error);
   });
-});
-
-rendered = loadAladin();
-send("streamlit:componentReady", { apiVersion: 1 });
-send("streamlit:setFrameHeight", { height: 545 });
+}

@@ -1,16 +1,10 @@
 // The explorer's filters as one plain HTML form. Streamlit's slider, radio, multiselect and
 // selectbox widgets each cost a first visit a script chunk to fetch and compile; native inputs
-// cost nothing. Speaks Streamlit's component protocol (v1) by hand, like the sky and the table:
-// the choices come in by postMessage, the whole filter state goes back out on every change.
+// cost nothing. A Streamlit v2 component (in the page, not an iframe): the choices come in as
+// its data, the whole filter state goes back out as its "filters" state on every change.
 // Every label is written as text, never as HTML.
 
-const form = document.getElementById("filters");
-
-let builtFor = null;
-
-function send(type, data) {
-  window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, data || {}), "*");
-}
+const builtFor = new WeakMap();  // form -> the choices it was built for
 
 function element(tag, properties, children) {
   const node = Object.assign(document.createElement(tag), properties || {});
@@ -36,7 +30,7 @@ function number(name, value) {
   return element("input", { type: "number", name: name, min: "0", max: "1", step: "0.01", value: value });
 }
 
-function build(args) {
+function build(form, args) {
   const parts = [
     group("Ring probability", [element("label", {}, ["from ", number("low", "0.00")]),
                                element("label", {}, ["to ", number("high", "1.00")])]),
@@ -60,7 +54,7 @@ function build(args) {
   form.replaceChildren.apply(form, parts);
 }
 
-function state() {
+function state(form) {
   const data = new FormData(form);
   return {
     low: Number(data.get("low")) || 0, high: data.get("high") === "" ? 1 : Number(data.get("high")),
@@ -70,21 +64,14 @@ function state() {
   };
 }
 
-form.addEventListener("change", function () {
-  send("streamlit:setComponentValue", { value: state(), dataType: "json" });
-});
-form.addEventListener("submit", function (event) { event.preventDefault(); });
-
-window.addEventListener("message", function (event) {
-  if (!event.data || event.data.type !== "streamlit:render") return;
-  const args = event.data.args;
-  const choices = JSON.stringify(args);
-  if (choices === builtFor) return;
-  const rebuilt = builtFor !== null;
-  builtFor = choices;
-  build(args);
-  send("streamlit:setFrameHeight", { height: document.body.scrollHeight });
-  if (rebuilt) send("streamlit:setComponentValue", { value: state(), dataType: "json" });  // new choices, fresh form
-});
-
-send("streamlit:componentReady", { apiVersion: 1 });
+export default function ({ parentElement, data, setStateValue }) {
+  const form = parentElement.querySelector("form");
+  form.onchange = function () { setStateValue("filters", state(form)); };
+  form.onsubmit = function (event) { event.preventDefault(); };
+  const choices = JSON.stringify(data);
+  const before = builtFor.get(form);
+  if (choices === before) return;
+  builtFor.set(form, choices);
+  build(form, data);
+  if (before !== undefined) setStateValue("filters", state(form));  // new choices, fresh form
+}

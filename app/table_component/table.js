@@ -1,16 +1,13 @@
 // The explorer's table: one page of the filtered candidates as a plain HTML table. Streamlit's
 // own data grid costs more than a megabyte of script that a first visit must fetch and compile
 // (about 0.6 s of the page load here); a page of rows needs none of it. The order and the
-// page over the whole selection are chosen here and applied by the server. Speaks Streamlit's
-// component protocol (v1) by hand, like the sky: the page comes in by postMessage; the order,
-// the page and the row last clicked go back out. Every value is written as text, never as HTML.
+// page over the whole selection are chosen here and applied by the server. A Streamlit v2
+// component (in the page, not an iframe): the page comes in as its data; the order, the page
+// and the row last clicked go back out as its "view" state. Every value is written as text,
+// never as HTML.
 
-const header = document.getElementById("header");
-const body = document.getElementById("rows");
-const sortChoice = document.getElementById("sort");
-const pageText = document.getElementById("page");
-const caption = document.getElementById("caption");
-
+let parts = null;          // this table's elements
+let setState = null;       // the newest mount's setStateValue
 let columns = [];
 let rows = [];
 let selected = null;
@@ -18,15 +15,9 @@ let sortColumn = -1;
 let ascending = true;
 let view = { sort: null, page: 1, pages: 1 };
 
-function send(type, data) {
-  window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, data || {}), "*");
-}
-
 function tell(row) {
   // The server's order and page, and the catalogue row clicked (null when none was).
-  send("streamlit:setComponentValue", {
-    value: { sort: view.sort, page: view.page, row: row, at: Date.now() }, dataType: "json",
-  });
+  setState("view", { sort: view.sort, page: view.page, row: row, at: Date.now() });
 }
 
 function cellText(value, column) {
@@ -37,7 +28,7 @@ function cellText(value, column) {
 }
 
 function drawHeader() {
-  header.replaceChildren();
+  parts.header.replaceChildren();
   columns.forEach(function (column, index) {
     const cell = document.createElement("th");
     const arrow = index === sortColumn ? (ascending ? " \u25b2" : " \u25bc") : "";
@@ -49,7 +40,7 @@ function drawHeader() {
       drawHeader();
       drawRows();
     });
-    header.appendChild(cell);
+    parts.header.appendChild(cell);
   });
 }
 
@@ -82,11 +73,12 @@ function drawRows() {
     line.addEventListener("click", function () { tell(catalogueRow); });
     fragment.appendChild(line);
   });
-  body.replaceChildren(fragment);
-  document.body.dataset.rows = String(rows.length);
+  parts.body.replaceChildren(fragment);
+  parts.scroller.dataset.rows = String(rows.length);
 }
 
 function drawControls(args) {
+  const sortChoice = parts.sort;
   if (sortChoice.options.length !== args.sorts.length) {
     sortChoice.replaceChildren.apply(sortChoice, args.sorts.map(function (name) {
       return Object.assign(document.createElement("option"), { value: name, textContent: name });
@@ -94,39 +86,42 @@ function drawControls(args) {
   }
   view = { sort: args.sort, page: args.page, pages: args.pages };
   sortChoice.value = args.sort;
-  pageText.textContent = "page " + args.page + " of " + args.pages;
-  document.getElementById("previous").disabled = args.page <= 1;
-  document.getElementById("next").disabled = args.page >= args.pages;
-  caption.textContent = args.caption;
+  parts.page.textContent = "page " + args.page + " of " + args.pages;
+  parts.previous.disabled = args.page <= 1;
+  parts.next.disabled = args.page >= args.pages;
+  parts.caption.textContent = args.caption;
 }
 
-sortChoice.addEventListener("change", function () {
-  view.sort = sortChoice.value;
-  view.page = 1;
-  tell(null);
-});
-document.getElementById("previous").addEventListener("click", function () {
-  view.page = Math.max(1, view.page - 1);
-  tell(null);
-});
-document.getElementById("next").addEventListener("click", function () {
-  view.page = Math.min(view.pages, view.page + 1);
-  tell(null);
-});
+function find(root) {
+  const part = function (id) { return root.querySelector("#" + id); };
+  const found = { header: part("header"), body: part("rows"), scroller: part("scroller"), sort: part("sort"),
+                  page: part("page"), previous: part("previous"), next: part("next"), caption: part("caption") };
+  found.sort.onchange = function () {
+    view.sort = found.sort.value;
+    view.page = 1;
+    tell(null);
+  };
+  found.previous.onclick = function () {
+    view.page = Math.max(1, view.page - 1);
+    tell(null);
+  };
+  found.next.onclick = function () {
+    view.page = Math.min(view.pages, view.page + 1);
+    tell(null);
+  };
+  return found;
+}
 
-window.addEventListener("message", function (event) {
-  if (!event.data || event.data.type !== "streamlit:render") return;
-  const args = event.data.args;
-  const names = args.columns.map(function (column) { return column.name; }).join();
+export default function ({ parentElement, data, setStateValue }) {
+  if (!parts || !parentElement.contains(parts.header)) parts = find(parentElement);
+  setState = setStateValue;
+  const names = data.columns.map(function (column) { return column.name; }).join();
   if (names !== columns.map(function (column) { return column.name; }).join()) sortColumn = -1;
-  columns = args.columns;
-  rows = args.rows;
-  selected = args.selected;
-  drawControls(args);
+  columns = data.columns;
+  rows = data.rows;
+  selected = data.selected;
+  drawControls(data);
   drawHeader();
   drawRows();
-  document.body.dataset.total = String(args.total);  // the filtered rows this page is drawn from
-  send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight });
-});
-
-send("streamlit:componentReady", { apiVersion: 1 });
+  parts.scroller.dataset.total = String(data.total);  // the filtered rows this page is drawn from
+}
