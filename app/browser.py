@@ -112,11 +112,6 @@ class ExplorerPage:
         return [url for url in self.requests
                 if urlparse(url).scheme not in LOCAL_SCHEMES and urlparse(url).hostname != "127.0.0.1"]
 
-    def sky(self, expression):
-        """Evaluate ``expression`` in the page, where the sky keeps ``window.ringskyAladin`` (the
-        Aladin instance) and ``window.ringskyMarkers`` (the marker layer)."""
-        return self.page.evaluate(expression)
-
     def draw_seconds(self):
         """How long the sky's last redraw of the markers took."""
         return int(self.page.evaluate("document.getElementById('ringsky-sky').dataset.drawMs")) / 1000
@@ -124,9 +119,8 @@ class ExplorerPage:
     def wait_settled(self, after_key=None, timeout=60, table=True):
         """Wait until the sky shows exactly the rows the count line reports and, unless ``table``
         is false, the table a page of them (and, given ``after_key``, a new render); returns
-        (markers, key). The check runs inside the page at every animation frame (the components
-        are drawn in the page itself), so the time it reports is when the page got there, not when a
-        round trip from Python noticed."""
+        (markers, key). The check runs inside the page at every animation frame, so the time it
+        reports is when the page got there, not when a round trip from Python noticed."""
         state = self.page.wait_for_function(SETTLED, arg=[COUNT.pattern, after_key, table], polling="raf",
                                             timeout=timeout * 1000).json_value()
         if "error" in state:
@@ -147,6 +141,6 @@ class ExplorerPage:
 
     def click_marker(self, ra, dec):
         """Click the marker at (ra, dec) on Aladin's canvas."""
-        x, y = self.sky(f"window.ringskyAladin.world2pix({ra}, {dec})")
+        x, y = self.page.evaluate(f"window.ringskyAladin.world2pix({ra}, {dec})")
         box = self.page.locator("#ringsky-sky").bounding_box()
         self.page.mouse.click(box["x"] + x, box["y"] + y)

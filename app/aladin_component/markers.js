@@ -78,8 +78,11 @@ class MarkerLayer {
   }
 
   frame() {
+    // Redraw when the view moved, zoomed or was resized; Aladin resizes its projection a moment
+    // after its element (a debounced resize), which moves the pixel of the centre.
     const centre = this.aladin.getRaDec();
-    const view = [centre[0], centre[1], this.aladin.getFov()[0], this.host.clientWidth, this.host.clientHeight].join();
+    const view = [centre[0], centre[1], this.aladin.getFov()[0], this.host.clientWidth, this.host.clientHeight,
+                  this.aladin.world2pix(centre[0], centre[1])].join();
     if (view !== this.view) {
       this.view = view;
       this.redraw();

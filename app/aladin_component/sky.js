@@ -124,8 +124,21 @@ async function drawCatalogue(args) {
   await loadPositions(args.markers);
 }
 
+async function projectionSized() {
+  // Aladin sizes its projection a moment after it is created (a debounced resize); until then
+  // world2pix answers for a view the size of the window, and markers would land off the sky.
+  for (let frame = 0; frame < 60; frame++) {
+    const centre = aladin.getRaDec(), pixel = aladin.world2pix(centre[0], centre[1]), size = aladin.getSize();
+    if (pixel && Math.abs(pixel[0] - size[0] / 2) < 1 && Math.abs(pixel[1] - size[1] / 2) < 1) return;
+    await new Promise(requestAnimationFrame);
+  }
+}
+
 async function render(args) {
-  if (!aladin) createAladin(args);
+  if (!aladin) {
+    createAladin(args);
+    await projectionSized();
+  }
   if (args.survey.url !== baseSurvey) {
     aladin.setBaseImageLayer(surveyLayer(args.survey));
     baseSurvey = args.survey.url;

@@ -74,7 +74,6 @@ function drawRows() {
     fragment.appendChild(line);
   });
   parts.body.replaceChildren(fragment);
-  parts.scroller.dataset.rows = String(rows.length);
 }
 
 function drawControls(args) {
