@@ -127,10 +127,11 @@ async function drawCatalogue(args) {
 async function projectionSized() {
   // Aladin sizes its projection a moment after it is created (a debounced resize); until then
   // world2pix answers for a view the size of the window, and markers would land off the sky.
-  for (let frame = 0; frame < 60; frame++) {
+  // Timers, not animation frames: a frame would first render the whole window's worth of sky.
+  for (let wait = 0; wait < 200; wait++) {
     const centre = aladin.getRaDec(), pixel = aladin.world2pix(centre[0], centre[1]), size = aladin.getSize();
     if (pixel && Math.abs(pixel[0] - size[0] / 2) < 1 && Math.abs(pixel[1] - size[1] / 2) < 1) return;
-    await new Promise(requestAnimationFrame);
+    await new Promise(function (resolve) { setTimeout(resolve, 5); });
   }
 }
 
