@@ -130,9 +130,11 @@ def per_tile(frame, shown):
 
 
 def table_bytes(table, fmt):
-    buffer = io.BytesIO()
+    """The table written in ``fmt`` as bytes: astropy's text formats write str, the others bytes."""
+    buffer = io.StringIO() if fmt.startswith("ascii") else io.BytesIO()
     table.write(buffer, format=fmt)
-    return buffer.getvalue()
+    value = buffer.getvalue()
+    return value.encode() if isinstance(value, str) else value
 
 
 def detail(row, frame, table, path, opts, votes, threshold, shown):

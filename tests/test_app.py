@@ -12,6 +12,7 @@ from contextlib import closing
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.table import Table
 from conftest import REPO, assert_one_line_error, require_tool, run_cli
 
 from ringsky.catalogue import read_catalogue
@@ -209,6 +210,25 @@ def test_the_filter_form_and_the_table_order_drive_the_page(server, playwright_b
            }""", arg=[str(k) for k in expected], timeout=60_000)
     assert rows.count() == len(expected)
     assert grid.locator("#page").inner_text() == "page 1 of 1"
+    assert page.errors == []
+
+
+def test_the_filtered_selection_downloads_as_votable_fits_and_csv(server, playwright_browser, catalogue, tmp_path):
+    table = read_catalogue(catalogue)
+    page = ExplorerPage(playwright_browser, server.url).open()
+    markers, key = page.wait_settled(timeout=120)
+    page.choose("Ring flag", "not ring")
+    markers, key = page.wait_settled(after_key=key)
+    page.choose("Show", "export tools")
+    page.page.get_by_role("button", name="CSV", exact=True).wait_for(timeout=60_000)
+    expected = sorted(str(name) for name in table["source_id"][~np.asarray(table["ring_flag"])])
+    for label, fmt in (("VOTable", "votable"), ("FITS", "fits"), ("CSV", "ascii.csv")):
+        with page.page.expect_download(timeout=60_000) as download:
+            page.page.get_by_role("button", name=label, exact=True).click()
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        assert sorted(str(name) for name in Table.read(path, format=fmt)["source_id"]) == expected, label
+    assert page.remote_requests() == []
     assert page.errors == []
 
 
