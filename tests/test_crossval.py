@@ -1,5 +1,5 @@
-"""k-fold cross-validation: stratified folds that follow from ids, the three methods on the
-same folds, and clear errors for sources it cannot split or models it cannot start from."""
+"""k-fold cross-validation: stratified folds that follow from ids, the three methods and the
+colour baseline on the same folds, and clear errors for sources it cannot split or models it cannot start from."""
 import json
 import shutil
 
@@ -7,7 +7,7 @@ import numpy as np
 from astropy.table import Table
 from conftest import assert_one_line_error, run_cli
 
-from ringsky.crossval import METHODS, stratified_folds
+from ringsky.crossval import METHODS, redness, stratified_folds
 
 
 def test_folds_are_stratified_and_follow_from_the_ids_alone():
@@ -22,7 +22,17 @@ def test_folds_are_stratified_and_follow_from_the_ids_alone():
     assert np.array_equal(again, folds[shuffled])
 
 
-def test_crossval_compares_the_three_methods_on_every_fold(tmp_path, small_model):
+def test_redness_ranks_by_the_colour_of_the_centre_above_the_sky():
+    pictures = np.full((3, 30, 30, 5), 40, dtype=np.uint8)  # a sky of 40 in every plane
+    pictures[:, 0:4, 0:4, 1] = 250  # a blue star in the corner, outside the central third
+    for k, (red, blue) in enumerate(((120, 60), (90, 90), (60, 120))):
+        pictures[k, 12:18, 12:18, 0], pictures[k, 12:18, 12:18, 2] = red, blue
+    assert np.all(np.diff(redness(pictures[..., :3])) < 0)  # RGB: R (z) over B (g)
+    ugriz = pictures[..., [3, 2, 1, 0, 0]]  # the same light as u, g, r, i, z planes
+    assert np.allclose(redness(ugriz, "ugriz"), redness(pictures[..., :3]))
+
+
+def test_crossval_compares_the_methods_on_every_fold(tmp_path, small_model):
     run_cli("simulate", "--n", 24, "--seed", 5, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
     (tmp_path / "finetune.toml").write_text('unfrozen_blocks = 1\naugment = "affine"\nepochs = 3\nrehearsal = 8\n')
     result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", small_model, "--folds", 3,
