@@ -27,6 +27,7 @@ from table_view import candidate_table, last_view
 from ringsky import RingskyError
 from ringsky.catalogue import MOC_NAME, read_catalogue, source_rows
 from ringsky.config import conf
+from ringsky.imaging import centre_pixels
 from ringsky.sources import pictures
 from ringsky.votes import LABELS, VoteStore, export_labels, most_uncertain, votes_path
 
@@ -150,8 +151,8 @@ def detail(row, frame, table, path, opts, votes, threshold, shown):
         galaxies = source_rows(source, table[row:row + 1], int(table.meta["HPXNSIDE"]), int(galaxy["healpix"]))
         classifier = classifier_of(opts.model)
         config = classifier.config
-        image = source.cutouts(galaxies, config.input_size)[0]
-        seen = image if config.planes == "rgb" else pictures(source, galaxies, config.input_size, config.planes)[0]
+        image = centre_pixels(source.cutouts(galaxies, config.picture_size), config.input_size)[0]
+        seen = image if config.planes == "rgb" else pictures(source, galaxies, config.picture_size, config.planes)[0]
         from ringsky.saliency import overlay, smoothgrad
 
         big = np.asarray(Image.fromarray(image).resize((CUTOUT_PIXELS * 2, CUTOUT_PIXELS * 2)))

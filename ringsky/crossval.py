@@ -1,19 +1,20 @@
-"""k-fold cross-validation on a labelled source: does the simulator help on real images?
+"""k-fold cross-validation of one training recipe on a labelled source, over several fold seeds.
 
-Each galaxy's fold follows from its id alone (stratified by label), so every run uses the
-same folds. For each fold the fold itself is the test set, the next fold validates (early
-stopping) and the rest trains. Three ways to a model, and a baseline that learns nothing, are
-compared on the same folds:
+A recipe is an initial model (``init``: a ringsky model, an encoder from ``ringsky pretrain``,
+``imagenet:ARCH``, a weights file, or none) and the settings of ``ringsky train`` (depth,
+crop, augmentation, injection, ...). For each fold seed the galaxies are dealt into stratified
+folds by a hash of (seed, id), so every recipe run with the same seeds sees the same folds;
+each fold is then the test set once. With ``holdout`` (the default of ``ringsky train``) the
+next fold validates and picks the best epoch; without it the model trains on every other fold
+for a fixed number of epochs, as a final model trained on all labels would. ``as_is`` scores
+the initial model without training.
 
-- ``colour``: each galaxy ranked by its colour alone (see ``redness``), a floor any network
-  must beat to have learnt more than colour;
-- ``sim-only``: the initial model, trained on the simulator, as it is;
-- ``real-only``: a new network of the same architecture trained on the real training folds;
-- ``sim+real``: the initial model fine-tuned on the real training folds.
-
-Fine-tuning takes the settings of ``ringsky train`` (depth, layer decay, augmentation,
-rehearsal, ...); ``real-only`` trains every block of its fresh network whatever the fine-tuning
-depth, on the real galaxies alone.
+Beside the recipe, on the same folds, the baseline that learns nothing: each galaxy ranked by
+the colour of its centre (``redness``). Real rings are mostly red S0/a discs, so a model has
+learnt rings only where it beats that, overall and inside bins of matched colour: the
+colour-controlled AUC is the mean ROC AUC inside quartiles of the colour, of each seed's
+out-of-fold predictions. Every out-of-fold prediction is kept, for ensembles and for choosing
+a final model's threshold on real predictions (``metrics.crossval_threshold``).
 """
 import zlib
 from dataclasses import asdict, replace
@@ -21,26 +22,27 @@ from dataclasses import asdict, replace
 import numpy as np
 import torch
 from astropy.table import Table
+from sklearn.metrics import roc_auc_score
 
 from . import RingskyError
 from .metrics import summarise
-from .models import Classifier, build_network, load_classifier
-from .train import TrainSettings, fit, with_rehearsal
+from .models import load_classifier, read_encoder_config
+from .train import TrainSettings, initial_classifier, fit, with_injection, with_rehearsal
 
-METHODS = ("colour", "sim-only", "real-only", "sim+real")
+METHODS = ("colour", "model")
 #: bands whose ratio ``redness`` takes: (red, blue) plane of each kind of picture
 COLOUR_PLANES = {"rgb": (0, 2), "ugriz": (4, 1)}
 DEFAULTS = {"epochs": 30, "batch_size": 32, "learning_rate": 1e-3, "warmup_epochs": 1.0}
 
 
-def stratified_folds(ids, labels, k):
+def stratified_folds(ids, labels, k, seed=0):
     """Fold number (0..k-1) of each galaxy: within each class, galaxies ordered by a hash of
-    their id are dealt out in turn, so each fold gets its share of rings and non-rings."""
+    (seed, id) are dealt out in turn, so each fold gets its share of rings and non-rings."""
     labels = np.asarray(labels)
     folds = np.empty(len(labels), dtype=int)
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
-        order = members[np.argsort([zlib.crc32(str(ids[i]).encode()) for i in members], kind="stable")]
+        order = members[np.argsort([zlib.crc32(f"{seed}:{ids[i]}".encode()) for i in members], kind="stable")]
         folds[order] = np.arange(len(order)) % k
     return folds
 
@@ -57,68 +59,153 @@ def redness(images, planes="rgb"):
     return np.log(np.maximum(centre[:, red], 1.0) / np.maximum(centre[:, blue], 1.0))
 
 
-def _model(method, init, seed):
+def colour_controlled_auc(labels, scores, colour, bins=4):
+    """Mean ROC AUC inside ``bins`` quantile bins of ``colour`` (bins holding one class skipped):
+    how well ``scores`` rank rings among galaxies of about the same colour."""
+    labels, scores = np.asarray(labels), np.asarray(scores)
+    edges = np.quantile(colour, np.linspace(0, 1, bins + 1)[1:-1])
+    which = np.digitize(colour, edges)
+    aucs = [roc_auc_score(labels[which == b], scores[which == b]) for b in range(bins)
+            if len(np.unique(labels[which == b])) == 2]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def _check_init(settings):
+    """A ringsky model fine-tuned on labelled cutouts has seen them: refuse it before any work."""
+    from pathlib import Path
+
+    init = Path(settings.init) if settings.init else None
+    if init is None or not init.with_suffix(".json").is_file() or read_encoder_config(init) is not None:
+        return
+    fine_tuned_on = load_classifier(init).config.training.get("settings", {}).get("labelled")
+    if fine_tuned_on:
+        raise RingskyError(f"{settings.init} was fine-tuned on {fine_tuned_on}, so its cross-validated scores "
+                           "would not be; start from a model that has not seen labelled cutouts")
+
+
+def _fold_model(settings, seed, images, labels, train, validation, as_is):
+    """The recipe's model for one fold, and its training rate (images/s; None when not trained)."""
     torch.manual_seed(seed)
-    classifier = load_classifier(init)
-    if method != "real-only":
-        return classifier
-    config = classifier.config.untrained()
-    return Classifier(build_network(config), config)
+    classifier, _ = initial_classifier(replace(settings, seed=seed))
+    if as_is:
+        return classifier, None
+    config = classifier.config
+    train_images, train_labels = with_rehearsal(config, images[train], labels[train].astype(np.float32), settings)
+    train_images, train_labels = with_injection(config, train_images, train_labels, settings, seed=seed)
+    held = (images[validation], labels[validation]) if validation is not None else None
+    history = fit(classifier, (train_images, train_labels), held, replace(settings, seed=seed), progress=False)
+    return classifier, history[-1]["train_images_per_s"]
 
 
-def crossvalidate(spec, init, settings, folds=5, progress=True):
-    """A Table of test ROC AUC and PR AUC per method and fold, and the training rate (images/s)."""
+def crossvalidate(spec, settings, folds=5, seeds=(0,), as_is=False, progress=True):
+    """Per-fold scores (a Table: method, seed, fold, n_test, n_train, roc_auc, pr_auc) and every
+    out-of-fold prediction (a Table: id, ring, seed, fold, colour, probability)."""
     from .sources import labelled_pictures, open_source
 
     if folds < 2:
         raise RingskyError("cross-validation needs at least 2 folds")
-    initial = load_classifier(init).config
-    fine_tuned_on = initial.training.get("settings", {}).get("labelled")
-    if fine_tuned_on:
-        raise RingskyError(f"{init or 'the shipped model'} was fine-tuned on {fine_tuned_on}, so its 'sim-only' "
-                           "scores would not be; start from a model trained on the simulator alone, such as the "
-                           "shipped one")
-    npix = initial.input_size
-    images, labels, table = labelled_pictures(open_source(spec), npix, initial.planes)
-    fold_of = stratified_folds(table["id"], labels, folds)
-    if min(np.bincount(fold_of[labels == 1], minlength=folds).min(),
-           np.bincount(fold_of[labels == 0], minlength=folds).min()) == 0:
-        raise RingskyError(f"{spec}: too few rings or non-rings for {folds} folds")
-    rows, rates = [], []
-    for fold in range(folds):
-        test, validation = fold_of == fold, fold_of == (fold + 1) % folds
-        training = ~(test | validation)
-        for method in METHODS:
-            if method == "colour":
-                predicted, n_train = redness(images[test], initial.planes), 0
-            else:
-                classifier = _model(method, init, settings.seed + fold)
-                if method != "sim-only":
-                    used = settings if method == "sim+real" else replace(settings, unfrozen_blocks="all",
-                                                                               layer_decay=1.0, rehearsal=0)
-                    history = fit(classifier, with_rehearsal(classifier.config, images[training], labels[training],
-                                                             used),
-                                  (images[validation], labels[validation]), used, progress=False)
-                    rates.append(history[-1]["train_images_per_s"])
-                predicted, n_train = classifier.predict(images[test]), int(training.sum())
-            scores = summarise(labels[test], predicted, 0.5)
-            rows.append((method, fold, int(test.sum()), n_train, scores["roc_auc"], scores["pr_auc"]))
+    if settings.task != "ring":
+        raise RingskyError("cross-validation scores ring heads; train morphology models with ringsky train")
+    _check_init(settings)
+    config = initial_classifier(settings)[0].config
+    images, labels, table = labelled_pictures(open_source(spec), config.picture_size, config.planes)
+    colour = redness(images, config.planes)
+    rows, predictions, rates = [], [], []
+    for seed in seeds:
+        fold_of = stratified_folds(table["id"], labels, folds, seed)
+        if min(np.bincount(fold_of[labels == 1], minlength=folds).min(),
+               np.bincount(fold_of[labels == 0], minlength=folds).min()) == 0:
+            raise RingskyError(f"{spec}: too few rings or non-rings for {folds} folds")
+        for fold in range(folds):
+            test = fold_of == fold
+            validation = fold_of == (fold + 1) % folds if settings.holdout else None
+            train = ~test & (~validation if validation is not None else True)
+            classifier, rate = _fold_model(settings, 1000 * seed + fold, images, labels, train, validation, as_is)
+            if rate:
+                rates.append(rate)
+            probability = classifier.predict(images[test])
+            for method, scores in (("colour", colour[test]), ("model", probability)):
+                summary = summarise(labels[test], scores, 0.5)
+                rows.append((method, seed, fold, int(test.sum()), 0 if as_is else int(train.sum()),
+                             summary["roc_auc"], summary["pr_auc"]))
+            predictions += [(str(i), int(r), seed, fold, float(c), float(p))
+                            for i, r, c, p in zip(table["id"][test], labels[test], colour[test], probability)]
             if progress:
-                print(f"fold {fold + 1}/{folds} {method:9s} test ROC AUC {scores['roc_auc']:.3f} "
-                      f"PR AUC {scores['pr_auc']:.3f}", flush=True)
-    results = Table(rows=rows, names=("method", "fold", "n_test", "n_train", "roc_auc", "pr_auc"))
+                print(f"seed {seed} fold {fold + 1}/{folds}: test ROC AUC {rows[-1][5]:.3f} "
+                      f"(colour {rows[-2][5]:.3f})", flush=True)
+    results = Table(rows=rows, names=("method", "seed", "fold", "n_test", "n_train", "roc_auc", "pr_auc"))
+    oof = Table(rows=predictions, names=("id", "ring", "seed", "fold", "colour", "probability"))
     changed = {k: v for k, v in asdict(settings).items() if v != getattr(TrainSettings, k)}
-    results.meta.update({"source": spec, "init": initial.model_id, "folds": folds, "settings": asdict(settings),
+    results.meta.update({"source": spec, "folds": folds, "seeds": list(seeds), "as_is": as_is,
+                         "settings": asdict(settings),
                          "settings_changed": ", ".join(f"{k} = {v}" for k, v in changed.items()),
                          "train_images_per_s": float(np.median(rates)) if rates else None})
-    return results
+    return results, oof
 
 
-def summary_markdown(results):
-    """Mean and spread of the test AUCs per method, as a markdown table."""
-    lines = ["| method | ROC AUC mean | ROC AUC std | ROC AUC per fold | PR AUC mean |", "|---|---|---|---|---|"]
+def seed_scores(results, oof):
+    """Per method and seed: mean test ROC AUC and PR AUC over folds, and the colour-controlled
+    AUC of that seed's out-of-fold predictions (a Table)."""
+    rows = []
     for method in METHODS:
-        rows = results[results["method"] == method]
-        lines.append(f"| {method} | {np.mean(rows['roc_auc']):.3f} | {np.std(rows['roc_auc']):.3f} | "
-                     f"{', '.join(f'{v:.3f}' for v in rows['roc_auc'])} | {np.mean(rows['pr_auc']):.3f} |")
+        column = "colour" if method == "colour" else "probability"
+        for seed in np.unique(results["seed"]):
+            mine = results[(results["method"] == method) & (results["seed"] == seed)]
+            predicted = oof[oof["seed"] == seed]
+            rows.append((method, int(seed), float(np.mean(mine["roc_auc"])), float(np.mean(mine["pr_auc"])),
+                         colour_controlled_auc(predicted["ring"], predicted[column], predicted["colour"])))
+    return Table(rows=rows, names=("method", "seed", "roc_auc", "pr_auc", "colour_controlled_auc"))
+
+
+def summary_markdown(results, oof):
+    """Mean and spread over fold seeds of each method's scores, as a markdown table."""
+    scores = seed_scores(results, oof)
+    lines = ["| method | ROC AUC | PR AUC | colour-controlled AUC | ROC AUC per seed |", "|---|---|---|---|---|"]
+    for method in METHODS:
+        mine = scores[scores["method"] == method]
+        lines.append(f"| {method} | {_spread(mine['roc_auc'])} | {_spread(mine['pr_auc'])} | "
+                     f"{_spread(mine['colour_controlled_auc'])} | {', '.join(f'{v:.3f}' for v in mine['roc_auc'])} |")
     return "\n".join(lines) + "\n"
+
+
+def _spread(values):
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def summary_numbers(results, oof):
+    """Mean and spread over seeds of the model's and the colour baseline's ROC AUC and
+    colour-controlled AUC, as a flat dict (``model_roc_auc_mean``, ``baseline_...``): what a
+    model card and a model's JSON quote."""
+    scores = seed_scores(results, oof)
+    numbers = {}
+    for method, prefix in zip(METHODS, ("baseline", "model")):
+        mine = scores[scores["method"] == method]
+        for column in ("roc_auc", "colour_controlled_auc"):
+            numbers[f"{prefix}_{column}_mean"] = round(float(np.mean(mine[column])), 4)
+            numbers[f"{prefix}_{column}_std"] = round(float(np.std(mine[column])), 4)
+    return numbers
+
+
+def write_report(out, results, oof):
+    """Write ``crossval.ecsv`` (per fold), ``predictions.ecsv`` (out of fold, with the summary in
+    its header) and ``crossval.md`` into the folder ``out``; return the markdown."""
+    from pathlib import Path
+
+    from .fileio import atomic_path
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = results.meta
+    oof.meta.update(meta, summary=summary_numbers(results, oof))
+    rate = meta["train_images_per_s"]
+    seeds = ", ".join(map(str, meta["seeds"]))
+    text = (f"{meta['folds']}-fold cross-validation on {meta['source']} over fold seeds {seeds}; "
+            f"{'the initial model as it is' if meta['as_is'] else 'trained'} from "
+            f"{meta['settings']['init'] or 'random weights'}; settings: {meta['settings_changed']}"
+            + (f"; training {rate:.0f} images/s" if rate else "") + f"\n\n{summary_markdown(results, oof)}")
+    for name, write in (("crossval.ecsv", lambda path: results.write(path, format="ascii.ecsv")),
+                        ("predictions.ecsv", lambda path: oof.write(path, format="ascii.ecsv")),
+                        ("crossval.md", lambda path: path.write_text(text))):
+        with atomic_path(out / name) as temporary:
+            write(temporary)
+    return text

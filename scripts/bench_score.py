@@ -89,7 +89,7 @@ def main():
     args = parser.parse_args()
 
     classifier = load_classifier(args.model)
-    npix = classifier.config.input_size
+    npix = classifier.config.picture_size
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as cache, \
             conf.set_temp("cache_dir", cache):
         started = time.perf_counter()

@@ -50,7 +50,7 @@ def test_unusable_user_tables_are_one_clear_error(tmp_path, no_published):
 
 def test_saliency_is_a_repeatable_map_of_the_models_input():
     classifier = load_classifier(DEFAULT_MODEL)
-    npix = classifier.config.input_size
+    npix = classifier.config.picture_size
     rng = np.random.default_rng(0)
     picture = rng.integers(0, 255, (npix, npix, 3), dtype=np.uint8)
     other = rng.integers(0, 255, (npix, npix, 3), dtype=np.uint8)
