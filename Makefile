@@ -15,7 +15,7 @@ ALADIN_JS := app/static/aladin.js
 
 $(BIN)/ringsky: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[app,test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[app,test,imagenet]'
 	touch $@
 
 $(ALADIN_JS):

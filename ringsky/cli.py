@@ -117,9 +117,9 @@ def cmd_crossval(args):
     given = vars(args)
     overrides = {f.name: given[f.name] for f in fields(TrainSettings) if f.name in given}
     settings = load_settings(getattr(args, "config", None), overrides, defaults=DEFAULTS)
-    results, oof = crossvalidate(args.labelled, settings, folds=args.folds, seeds=_seeds(args.seeds),
-                                 as_is=args.as_is, progress=not args.quiet)
-    print(write_report(args.out, results, oof) + f"per-fold results and out-of-fold predictions -> {args.out}")
+    oof = crossvalidate(args.labelled, settings, folds=args.folds, seeds=_seeds(args.seeds), as_is=args.as_is,
+                        progress=not args.quiet)
+    print(write_report(args.out, oof) + f"per-fold results and out-of-fold predictions -> {args.out}")
 
 
 def _seeds(text):

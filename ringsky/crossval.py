@@ -98,8 +98,8 @@ def _fold_model(settings, seed, images, labels, train, validation, as_is):
 
 
 def crossvalidate(spec, settings, folds=5, seeds=(0,), as_is=False, progress=True):
-    """Per-fold scores (a Table: method, seed, fold, n_test, n_train, roc_auc, pr_auc) and every
-    out-of-fold prediction (a Table: id, ring, seed, fold, colour, probability)."""
+    """Every out-of-fold prediction (a Table: id, ring, seed, fold, colour, probability), with the
+    run's source, folds, seeds and settings in its ``meta``."""
     from .sources import labelled_pictures, open_source
 
     if folds < 2:
@@ -110,7 +110,7 @@ def crossvalidate(spec, settings, folds=5, seeds=(0,), as_is=False, progress=Tru
     config = initial_classifier(settings)[0].config
     images, labels, table = labelled_pictures(open_source(spec), config.picture_size, config.planes)
     colour = redness(images, config.planes)
-    rows, predictions, rates = [], [], []
+    predictions, rates = [], []
     for seed in seeds:
         fold_of = stratified_folds(table["id"], labels, folds, seed)
         if min(np.bincount(fold_of[labels == 1], minlength=folds).min(),
@@ -124,42 +124,49 @@ def crossvalidate(spec, settings, folds=5, seeds=(0,), as_is=False, progress=Tru
             if rate:
                 rates.append(rate)
             probability = classifier.predict(images[test])
-            for method, scores in (("colour", colour[test]), ("model", probability)):
-                summary = summarise(labels[test], scores, 0.5)
-                rows.append((method, seed, fold, int(test.sum()), 0 if as_is else int(train.sum()),
-                             summary["roc_auc"], summary["pr_auc"]))
             predictions += [(str(i), int(r), seed, fold, float(c), float(p))
                             for i, r, c, p in zip(table["id"][test], labels[test], colour[test], probability)]
             if progress:
-                print(f"seed {seed} fold {fold + 1}/{folds}: test ROC AUC {rows[-1][5]:.3f} "
-                      f"(colour {rows[-2][5]:.3f})", flush=True)
-    results = Table(rows=rows, names=("method", "seed", "fold", "n_test", "n_train", "roc_auc", "pr_auc"))
+                print(f"seed {seed} fold {fold + 1}/{folds}: test ROC AUC "
+                      f"{roc_auc_score(labels[test], probability):.3f} (colour "
+                      f"{roc_auc_score(labels[test], colour[test]):.3f})", flush=True)
     oof = Table(rows=predictions, names=("id", "ring", "seed", "fold", "colour", "probability"))
     changed = {k: v for k, v in asdict(settings).items() if v != getattr(TrainSettings, k)}
-    results.meta.update({"source": spec, "folds": folds, "seeds": list(seeds), "as_is": as_is,
-                         "settings": asdict(settings),
-                         "settings_changed": ", ".join(f"{k} = {v}" for k, v in changed.items()),
-                         "train_images_per_s": float(np.median(rates)) if rates else None})
-    return results, oof
+    oof.meta.update({"source": spec, "folds": folds, "seeds": list(seeds), "as_is": as_is,
+                     "settings": asdict(settings),
+                     "settings_changed": ", ".join(f"{k} = {v}" for k, v in changed.items()),
+                     "train_images_per_s": float(np.median(rates)) if rates else None})
+    return oof
 
 
-def seed_scores(results, oof):
+def fold_scores(oof):
+    """Test ROC AUC and PR AUC per method (the colour baseline, the model), seed and fold (a Table)."""
+    rows = []
+    for method, column in zip(METHODS, ("colour", "probability")):
+        for seed in np.unique(oof["seed"]):
+            for fold in np.unique(oof["fold"]):
+                mine = oof[(oof["seed"] == seed) & (oof["fold"] == fold)]
+                summary = summarise(mine["ring"], mine[column], 0.5)
+                rows.append((method, int(seed), int(fold), len(mine), summary["roc_auc"], summary["pr_auc"]))
+    return Table(rows=rows, names=("method", "seed", "fold", "n_test", "roc_auc", "pr_auc"), meta=dict(oof.meta))
+
+
+def seed_scores(oof):
     """Per method and seed: mean test ROC AUC and PR AUC over folds, and the colour-controlled
     AUC of that seed's out-of-fold predictions (a Table)."""
-    rows = []
-    for method in METHODS:
-        column = "colour" if method == "colour" else "probability"
-        for seed in np.unique(results["seed"]):
-            mine = results[(results["method"] == method) & (results["seed"] == seed)]
+    folds, rows = fold_scores(oof), []
+    for method, column in zip(METHODS, ("colour", "probability")):
+        for seed in np.unique(oof["seed"]):
+            mine = folds[(folds["method"] == method) & (folds["seed"] == seed)]
             predicted = oof[oof["seed"] == seed]
             rows.append((method, int(seed), float(np.mean(mine["roc_auc"])), float(np.mean(mine["pr_auc"])),
                          colour_controlled_auc(predicted["ring"], predicted[column], predicted["colour"])))
     return Table(rows=rows, names=("method", "seed", "roc_auc", "pr_auc", "colour_controlled_auc"))
 
 
-def summary_markdown(results, oof):
+def summary_markdown(oof):
     """Mean and spread over fold seeds of each method's scores, as a markdown table."""
-    scores = seed_scores(results, oof)
+    scores = seed_scores(oof)
     lines = ["| method | ROC AUC | PR AUC | colour-controlled AUC | ROC AUC per seed |", "|---|---|---|---|---|"]
     for method in METHODS:
         mine = scores[scores["method"] == method]
@@ -172,11 +179,11 @@ def _spread(values):
     return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
 
 
-def summary_numbers(results, oof):
+def summary_numbers(oof):
     """Mean and spread over seeds of the model's and the colour baseline's ROC AUC and
     colour-controlled AUC, as a flat dict (``model_roc_auc_mean``, ``baseline_...``): what a
     model card and a model's JSON quote."""
-    scores = seed_scores(results, oof)
+    scores = seed_scores(oof)
     numbers = {}
     for method, prefix in zip(METHODS, ("baseline", "model")):
         mine = scores[scores["method"] == method]
@@ -186,7 +193,7 @@ def summary_numbers(results, oof):
     return numbers
 
 
-def write_report(out, results, oof):
+def write_report(out, oof):
     """Write ``crossval.ecsv`` (per fold), ``predictions.ecsv`` (out of fold, with the summary in
     its header) and ``crossval.md`` into the folder ``out``; return the markdown."""
     from pathlib import Path
@@ -195,15 +202,16 @@ def write_report(out, results, oof):
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    meta = results.meta
-    oof.meta.update(meta, summary=summary_numbers(results, oof))
+    meta = oof.meta
+    meta["summary"] = summary_numbers(oof)
     rate = meta["train_images_per_s"]
     seeds = ", ".join(map(str, meta["seeds"]))
     text = (f"{meta['folds']}-fold cross-validation on {meta['source']} over fold seeds {seeds}; "
             f"{'the initial model as it is' if meta['as_is'] else 'trained'} from "
             f"{meta['settings']['init'] or 'random weights'}; settings: {meta['settings_changed']}"
-            + (f"; training {rate:.0f} images/s" if rate else "") + f"\n\n{summary_markdown(results, oof)}")
-    for name, write in (("crossval.ecsv", lambda path: results.write(path, format="ascii.ecsv")),
+            + (f"; training {rate:.0f} images/s" if rate else "") + f"\n\n{summary_markdown(oof)}")
+    folds = fold_scores(oof)
+    for name, write in (("crossval.ecsv", lambda path: folds.write(path, format="ascii.ecsv")),
                         ("predictions.ecsv", lambda path: oof.write(path, format="ascii.ecsv")),
                         ("crossval.md", lambda path: path.write_text(text))):
         with atomic_path(out / name) as temporary:

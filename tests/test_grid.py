@@ -27,6 +27,9 @@ unfrozen_blocks = [1, "all"]
 [[extra]]
 architecture = "simple_cnn"
 schedule = "constant"
+[[extra]]
+init = "imagenet:tf_efficientnet_lite0"
+channels = 3
 """
 
 
@@ -35,9 +38,12 @@ def test_grid_runs_every_combination_ranks_them_and_skips_finished_runs(tmp_path
     grid.write_text(GRID)
     result = run_cli("grid", grid, "--out", tmp_path / "out")
     board = Table.read(tmp_path / "out" / "leaderboard.csv", format="ascii.csv")
-    assert len(board) == 5 and "test1: sim" in result.stdout
+    assert len(board) == 6 and "test1: sim" in result.stdout
     assert np.all(np.diff(board["test1_roc_auc"]) <= 0)
-    assert sorted(board["architecture"]) == ["resnet18"] * 2 + ["simple_cnn"] * 3
+    assert sorted(board["architecture"]) == [""] + ["resnet18"] * 2 + ["simple_cnn"] * 3
+    pretrained = board[board["init"] == "imagenet:tf_efficientnet_lite0"]
+    assert json.loads((tmp_path / "out" / "runs" / pretrained["run"][0] / "model.json").read_text())[
+        "architecture"] == "tf_efficientnet_lite0"
     for row in board:
         folder = tmp_path / "out" / "runs" / row["run"]
         for name in ("settings.toml", "model.json", "model.safetensors", "run.json", "test-1/metrics.json",
@@ -47,7 +53,7 @@ def test_grid_runs_every_combination_ranks_them_and_skips_finished_runs(tmp_path
         assert metrics["roc_auc"] == row["test1_roc_auc"] and metrics["n"] == 40
 
     again = run_cli("grid", grid, "--out", tmp_path / "out")
-    assert again.stdout.count("finished before, skipped") == 5
+    assert again.stdout.count("finished before, skipped") == 6
     assert (tmp_path / "out" / "leaderboard.md").read_text() in again.stdout + "\n"
 
     folder = tmp_path / "out" / "runs" / board["run"][0]
