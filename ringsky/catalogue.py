@@ -71,7 +71,8 @@ def read_results(tiles_dir):
     for path in paths:
         table = read_tile(path)
         meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
-        this = {k: meta.get(f"ringsky.{k}") for k in ("model_id", "threshold", "survey")}
+        this = {k: meta.get(f"ringsky.{k}") for k in ("model_id", "threshold", "survey", "expected_precision",
+                                                      "ring_fraction")}
         if provenance is None:
             provenance = this
         elif this != provenance:
@@ -107,12 +108,18 @@ def build_catalogue(results, threshold):
 
 def provenance_cards(provenance, tiles):
     nside = tiles[0].nside
+    expected = {}
+    if provenance.get("expected_precision"):  # the model's cross-validated figures, where it has them
+        fraction = float(provenance["ring_fraction"])
+        expected = {"EXPPREC": (float(provenance["expected_precision"]), "expected precision at EXPRFRAC (crossval)"),
+                    "EXPRFRAC": (fraction, "ring fraction at which EXPPREC holds")}
     return {
         "ORIGIN": ("ringsky", "software that made this catalogue"),
         "RSKYVER": (__version__, "ringsky version"),
         "DATE": (datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S"), "UTC creation time"),
         "MODELID": (provenance["model_id"], "classifier that scored the galaxies"),
         "THRESH": (provenance["threshold"], "ring_flag threshold on ring_probability"),
+        **expected,
         "SURVEY": (provenance["survey"], "image source of the cutouts"),
         "RADESYS": ("ICRS", "coordinate frame of ra, dec"),
         "HPXNSIDE": (nside, "HEALPix nside of the healpix column"),
@@ -145,7 +152,7 @@ def write_votable(table, path, cards):
     for vo_field in vo_table.fields:
         vo_field.ucd = COLUMNS[vo_field.name][1]
     for key, (value, comment) in cards.items():
-        if key in ("HPXNSIDE", "THRESH"):
+        if key in ("HPXNSIDE", "THRESH", "EXPPREC", "EXPRFRAC"):
             datatype = "int" if isinstance(value, int) else "double"
             param = Param(votable, name=key, value=value, datatype=datatype,
                           ucd="meta.code" if key == "HPXNSIDE" else "stat.value")

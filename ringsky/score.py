@@ -109,9 +109,12 @@ def result_table(tile, galaxies, probabilities, classifier, source):
         "probability": pa.array(probabilities),
         "model_id": pa.array([classifier.config.model_id] * n, pa.string()),
     })
+    crossval = classifier.config.metrics.get("crossval", {})
     return table.replace_schema_metadata({
         "ringsky.model_id": classifier.config.model_id,
         "ringsky.threshold": repr(classifier.config.threshold),
+        "ringsky.expected_precision": str(crossval.get("expected_precision", "")),
+        "ringsky.ring_fraction": str(crossval.get("ring_fraction", "")),
         "ringsky.survey": source.name,
         "ringsky.tile": tile.name,
     })

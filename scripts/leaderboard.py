@@ -1,7 +1,7 @@
 """The real-image leaderboard: each recipe cross-validated on the real labelled cutouts over fold
 seeds, beside the colour baseline, and ensembles of recipes.
 
-    python scripts/leaderboard.py [--rows docs/evaluation/leaderboard.toml] [--only NAME,...]
+    python scripts/leaderboard.py [--rows docs/evaluation/leaderboard.toml] [--only NAME,...] [--out DIR]
 
 Each ``[[row]]`` of the rows file is one ``ringsky crossval`` command (its ``options``), run into
 ``OUT/NAME`` unless ``OUT/NAME/predictions.ecsv`` is there already (delete it to run the row
@@ -57,22 +57,23 @@ def spread(values):
 def leaderboard_markdown(spec, rows):
     """The leaderboard: one line per row (name, what, scores, command) and the colour baseline."""
     baseline = None
-    lines = ["| recipe | what | ROC AUC | PR AUC | colour-controlled AUC | reproduce |", "|---|---|---|---|---|---|"]
+    lines = ["| recipe | what | ROC AUC | PR AUC | colour-controlled AUC | colour, same folds and pictures | reproduce |",
+             "|---|---|---|---|---|---|---|"]
     for row, predictions in rows:
         scores = seed_scores(predictions)
-        model = scores[scores["method"] == "model"]
-        baseline = baseline or scores[scores["method"] == "colour"]
+        model, colour = scores[scores["method"] == "model"], scores[scores["method"] == "colour"]
+        baseline = baseline or colour
         command = (f"`ringsky crossval --labelled {spec['labelled']} --seeds {spec['seeds']} "
                    f"{' '.join(map(str, row.get('options', [])))} --out DIR`" if "options" in row
                    else f"mean of {', '.join(row['rows'])}")
         if "prepare" in row:
             command = f"`ringsky {' '.join(row['prepare'])}`, then {command}"
         lines.append(f"| {row['name']} | {row['what']} | {spread(model['roc_auc'])} | {spread(model['pr_auc'])} | "
-                     f"{spread(model['colour_controlled_auc'])} | {command} |")
+                     f"{spread(model['colour_controlled_auc'])} | {spread(colour['roc_auc'])} | {command} |")
     if baseline is not None:
         lines.insert(2, f"| colour | log(z/g) of the centre, no training | {spread(baseline['roc_auc'])} | "
-                        f"{spread(baseline['pr_auc'])} | {spread(baseline['colour_controlled_auc'])} | "
-                        "every row computes it on the same folds |")
+                        f"{spread(baseline['pr_auc'])} | {spread(baseline['colour_controlled_auc'])} | | "
+                        "every row computes it on its own folds and pictures |")
     folds = f"{len(str(spec['seeds']).split(','))} fold seeds ({spec['seeds']})"
     return (f"5-fold cross-validation on {spec['labelled']}, over {folds}: mean ± spread over seeds of the "
             "per-seed score (ROC and PR AUC: the mean over folds; colour-controlled AUC: the mean ROC AUC "
@@ -99,7 +100,7 @@ def main():
         if all(name in done for name in row["rows"]):
             done[row["name"]] = (row, ensemble([done[name][1] for name in row["rows"]]))
     text = leaderboard_markdown(spec, list(done.values()))
-    (args.out / "leaderboard.md").write_text(text)
+    (args.out / f"{args.rows.stem}.md").write_text(text)
     print(text)
 
 

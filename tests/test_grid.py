@@ -40,8 +40,8 @@ def test_grid_runs_every_combination_ranks_them_and_skips_finished_runs(tmp_path
     board = Table.read(tmp_path / "out" / "leaderboard.csv", format="ascii.csv")
     assert len(board) == 6 and "test1: sim" in result.stdout
     assert np.all(np.diff(board["test1_roc_auc"]) <= 0)
-    assert sorted(board["architecture"]) == [""] + ["resnet18"] * 2 + ["simple_cnn"] * 3
-    pretrained = board[board["init"] == "imagenet:tf_efficientnet_lite0"]
+    assert sorted(board["architecture"].filled("")) == [""] + ["resnet18"] * 2 + ["simple_cnn"] * 3  # "": from init
+    pretrained = board[board["init"].filled("") == "imagenet:tf_efficientnet_lite0"]
     assert json.loads((tmp_path / "out" / "runs" / pretrained["run"][0] / "model.json").read_text())[
         "architecture"] == "tf_efficientnet_lite0"
     for row in board:

@@ -79,6 +79,24 @@ def test_votable_fields_and_provenance(scored):
     assert len(votable.array) == len(Table.read(scored / "cat" / "catalogue.fits"))
 
 
+def test_a_model_with_crossval_figures_states_its_expected_precision(tmp_path, small_model):
+    import json
+    import shutil
+
+    model = tmp_path / "validated.json"
+    shutil.copy(small_model.with_suffix(".safetensors"), model.with_suffix(".safetensors"))
+    config = json.loads(small_model.read_text())
+    config["metrics"]["crossval"] = {"expected_precision": 0.42, "ring_fraction": 0.1}
+    model.write_text(json.dumps(config))
+    run_cli("score", "--tile", f"nside=128:{TILE * 16}", "--survey", "sim", "--model", model, "--scheduler", "none",
+            "--out", tmp_path / "tiles", "--quiet")
+    run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "cat", "--quiet")
+    header = fits.getheader(tmp_path / "cat" / "catalogue.fits", 1)
+    assert (header["EXPPREC"], header["EXPRFRAC"]) == (0.42, 0.1)
+    params = {p.name: p.value for p in parse_single_table(tmp_path / "cat" / "catalogue.vot").params}
+    assert (params["EXPPREC"], params["EXPRFRAC"]) == (0.42, 0.1)
+
+
 def test_moc_is_the_tiles_searched(scored):
     moc = MOC.from_fits(scored / "cat" / "coverage.moc.fits")
     assert moc.sky_fraction == pytest.approx(4 / (12 * 128**2))

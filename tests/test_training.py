@@ -10,16 +10,17 @@ import time
 import numpy as np
 import pytest
 import torch
+from astropy.table import Table
 
 from conftest import REPO, assert_one_line_error, run_cli
 from ringsky.data import affine, simulated_set
 from ringsky.evaluate import evaluate
 from ringsky.finetune import blocks, optimiser_groups
-from ringsky.metrics import select_threshold
+from ringsky.metrics import crossval_threshold, select_threshold
 from ringsky.models import Classifier, ModelConfig, ModelFileError, build_network, load_classifier
 from ringsky import RingskyError
 from ringsky.train import (TRAIN_SEED, VALIDATION_SEED, TrainSettings, class_balance, fit, load_settings,
-                           settings_from, train, with_rehearsal)
+                           settings_from, train, with_injection, with_rehearsal)
 
 TINY = {"input_size": 32, "n_train": 256, "n_validation": 64, "epochs": 2, "batch_size": 32, "workers": 1}
 
@@ -153,6 +154,51 @@ def test_rehearsal_mixes_simulated_galaxies_into_labelled_training():
     assert len(images) == len(mixed) == 80  # each labelled galaxy 4 times, then the 40 simulated ones
     assert np.array_equal(images[:40], np.repeat(real, 4, axis=0)) and np.array_equal(images[40:], sim_images)
     assert np.array_equal(mixed, np.concatenate([np.repeat(targets, 4), sim_labels]))
+
+
+def test_injection_mixes_pictures_painted_into_the_training_non_rings(tmp_path):
+    config = ModelConfig(architecture="simple_cnn", input_size=32, channels=3, crop=0.5)
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 60, (8, 64, 64, 3), dtype=np.uint8)
+    real[:, 24:40, 24:40] += 120  # a galaxy at the centre of each cutout
+    targets = (np.arange(8) % 2).astype(np.float32)
+    images, mixed = with_injection(config, real, targets, TrainSettings(inject=16, **TINY))
+    assert images.shape == (32, 32, 32, 3)  # the model's views: the central half of each cutout
+    assert np.array_equal(images[:16], np.repeat(real[:, 16:48, 16:48], 2, axis=0))
+    assert np.array_equal(mixed[:16], np.repeat(targets, 2))
+    assert set(mixed[16:]) <= {0.0, 1.0} and 0 < mixed[16:].sum() < 16
+    non_rings = real[targets == 0][:, 16:48, 16:48].astype(int)
+    for picture in images[16:].astype(int):  # every injected picture is painted into a training non-ring
+        assert min(np.abs(picture - host).mean() for host in non_rings) < 20
+    with pytest.raises(RingskyError, match="choose one"):
+        train(TrainSettings(inject=16, rehearsal=8, labelled="folder:x", **TINY), tmp_path / "m", progress=False)
+
+
+def test_a_model_sees_the_central_crop_of_the_cutouts_it_is_given():
+    config = ModelConfig(architecture="simple_cnn", input_size=32, channels=3, crop=0.5)
+    assert config.picture_size == 64
+    cutouts = np.random.default_rng(1).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    classifier = Classifier(build_network(config), config)
+    assert torch.equal(classifier.inputs(cutouts), classifier.inputs(np.ascontiguousarray(cutouts[:, 16:48, 16:48])))
+
+
+def test_training_on_every_labelled_galaxy_takes_its_threshold_from_crossval(tmp_path):
+    run_cli("simulate", "--n", 24, "--seed", 5, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
+    options = ["--labelled", f"folder:{tmp_path / 'sim'}", "--architecture", "simple_cnn", "--input-size", 32,
+               "--epochs", 2, "--batch-size", 8, "--no-holdout", "--quiet"]
+    refused = run_cli("train", *options, "--out", tmp_path / "m", check=False)
+    assert_one_line_error(refused, 1, "--threshold-from")
+    run_cli("crossval", *options, "--folds", 3, "--out", tmp_path / "cv")
+    result = run_cli("train", *options, "--threshold-from", tmp_path / "cv", "--out", tmp_path / "m")
+    config = json.loads((tmp_path / "m.json").read_text())
+    predictions = Table.read(tmp_path / "cv" / "predictions.ecsv", format="ascii.ecsv")
+    expected = crossval_threshold(predictions["ring"], predictions["probability"])
+    assert config["threshold"] == pytest.approx(expected["threshold"])
+    assert config["metrics"]["crossval"]["expected_precision"] == pytest.approx(expected["expected_precision"])
+    assert "model_roc_auc_mean" in config["metrics"]["crossval"]
+    assert "24 training galaxies, all of them" in config["training"]["data"]
+    assert len(config["metrics"]["history"]) == 2 and "val_roc_auc" not in config["metrics"]["history"][-1]
+    assert "expected precision" in result.stdout
 
 
 def test_a_fixed_seed_gives_the_same_model(tmp_path):
