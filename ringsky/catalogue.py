@@ -111,7 +111,8 @@ def provenance_cards(provenance, tiles):
     expected = {}
     if provenance.get("expected_precision"):  # the model's cross-validated figures, where it has them
         fraction = float(provenance["ring_fraction"])
-        expected = {"EXPPREC": (float(provenance["expected_precision"]), "expected precision at EXPRFRAC (crossval)"),
+        expected = {"EXPPREC": (round(float(provenance["expected_precision"]), 4),
+                                "expected precision at EXPRFRAC (crossval)"),
                     "EXPRFRAC": (fraction, "ring fraction at which EXPPREC holds")}
     return {
         "ORIGIN": ("ringsky", "software that made this catalogue"),

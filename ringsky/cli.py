@@ -77,8 +77,7 @@ def cmd_train(args):
     crossval = _crossval_predictions(args.threshold_from) if getattr(args, "threshold_from", None) else None
     config = train(settings, args.out, progress=not args.quiet, crossval=crossval)
     chosen = config.metrics.get("crossval") or config.metrics["validation"]
-    where = ("cross-validated real predictions, expected precision "
-             f"{chosen['expected_precision']:.2f} at a {chosen['ring_fraction']:.0%} ring fraction"
+    where = (f"expected precision {chosen['expected_precision']:.2f} at a {chosen['ring_fraction']:.0%} ring fraction"
              if "expected_precision" in chosen else f"validation ROC AUC {chosen['roc_auc']:.4f}")
     print(f"model {config.model_id} -> {Path(args.out).with_suffix('.safetensors')}\n"
           f"threshold {config.threshold:.3f} ({config.training['threshold_rule']}; {where}), "

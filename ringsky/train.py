@@ -132,6 +132,16 @@ def load_settings(path=None, overrides=None, defaults=None, kind=None):
     return settings_from(values, where=str(path or "settings"), kind=kind)
 
 
+def _check_same_recipe(settings, crossvalidated):
+    """A threshold taken from cross-validated predictions holds only for the recipe that made
+    them: every setting but the processes used must match."""
+    ours = asdict(settings)
+    differ = sorted(k for k in ours if k != "workers" and crossvalidated.get(k, ours[k]) != ours[k])
+    if differ:
+        raise RingskyError("the crossval predictions come from another recipe ("
+                           + ", ".join(f"{k}: {crossvalidated[k]!r} there, {ours[k]!r} here" for k in differ) + ")")
+
+
 def labelled_sets(spec, npix, planes="rgb", holdout=True):
     """(train images, labels, table), (validation images, labels, table) from a labelled source;
     a galaxy's split follows from its id alone, so adding votes never moves one across the split.
@@ -427,6 +437,8 @@ def train(settings, out_path, progress=True, crossval=None):
     if not settings.holdout and (not settings.labelled or crossval is None):
         raise RingskyError("holdout = false trains on every labelled galaxy: set labelled, and give the crossval "
                            "predictions of the same recipe (--threshold-from) to choose the threshold on")
+    if crossval is not None:
+        _check_same_recipe(settings, crossval.meta.get("settings", {}))
     started = time.time()
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)  # an unwritable folder fails before training
     torch.manual_seed(settings.seed)

@@ -6,8 +6,9 @@ seeds, beside the colour baseline, and ensembles of recipes.
 Each ``[[row]]`` of the rows file is one ``ringsky crossval`` command (its ``options``), run into
 ``OUT/NAME`` unless ``OUT/NAME/predictions.ecsv`` is there already (delete it to run the row
 again); every row uses the file's ``labelled`` source and ``seeds``, so all rows see the same
-folds. A row that starts from a pretrained encoder names the ``ringsky`` command that makes it
-(``prepare``) and the file it makes (``creates``); that command runs first where the file is missing. An ``[[ensemble]]`` averages the out-of-fold probabilities of the rows it names, galaxy by
+folds. A row that starts from a file it does not find (a pretrained encoder, an earlier model)
+names the shell command that makes it (``prepare``; ``ringsky ...`` runs this checkout's) and the
+file it makes (``creates``); that command runs first where the file is missing. An ``[[ensemble]]`` averages the out-of-fold probabilities of the rows it names, galaxy by
 galaxy. ``OUT/leaderboard.md`` then lists every row that has run: ROC AUC, PR AUC and the
 colour-controlled AUC (mean and spread over seeds) and the command that reproduces it.
 """
@@ -30,8 +31,10 @@ def run_row(row, spec, out):
     folder = out / row["name"]
     predictions = folder / "predictions.ecsv"
     if "prepare" in row and not (ROOT / row["creates"]).is_file():
-        print(f"preparing {row['creates']}: ringsky {' '.join(row['prepare'])}", flush=True)
-        subprocess.run([sys.executable, "-m", "ringsky.cli", *row["prepare"]], check=True, cwd=ROOT)
+        print(f"preparing {row['creates']}: {row['prepare']}", flush=True)
+        command = row["prepare"].replace("ringsky ", f"{sys.executable} -m ringsky.cli ", 1) \
+            if row["prepare"].startswith("ringsky ") else row["prepare"]
+        subprocess.run(command, shell=True, check=True, cwd=ROOT)
     if not predictions.is_file():
         command = [sys.executable, "-m", "ringsky.cli", "crossval", "--labelled", spec["labelled"], "--seeds",
                    spec["seeds"], *map(str, row.get("options", [])), "--out", str(folder), "--quiet"]
@@ -67,7 +70,7 @@ def leaderboard_markdown(spec, rows):
                    f"{' '.join(map(str, row.get('options', [])))} --out DIR`" if "options" in row
                    else f"mean of {', '.join(row['rows'])}")
         if "prepare" in row:
-            command = f"`ringsky {' '.join(row['prepare'])}`, then {command}"
+            command = f"`{row['prepare']}`, then {command}"
         lines.append(f"| {row['name']} | {row['what']} | {spread(model['roc_auc'])} | {spread(model['pr_auc'])} | "
                      f"{spread(model['colour_controlled_auc'])} | {spread(colour['roc_auc'])} | {command} |")
     if baseline is not None:

