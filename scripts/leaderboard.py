@@ -8,8 +8,10 @@ Each ``[[row]]`` of the rows file is one ``ringsky crossval`` command (its ``opt
 again); every row uses the file's ``labelled`` source and ``seeds``, so all rows see the same
 folds. A row that starts from a file it does not find (a pretrained encoder, an earlier model)
 names the shell command that makes it (``prepare``; ``ringsky ...`` runs this checkout's) and the
-file it makes (``creates``); that command runs first where the file is missing. An ``[[ensemble]]`` averages the out-of-fold probabilities of the rows it names, galaxy by
-galaxy. ``OUT/leaderboard.md`` then lists every row that has run: ROC AUC, PR AUC and the
+file it makes (``creates``); that command runs first where the file is missing. An
+``[[ensemble]]`` averages the out-of-fold probabilities of the rows it names, galaxy by galaxy,
+and with ``colour = true`` blends that with the colour baseline by percentile rank.
+``OUT/ROWS.md`` (``ROWS`` the rows file's name) then lists every row that has run: ROC AUC, PR AUC and the
 colour-controlled AUC (mean and spread over seeds) and the command that reproduces it.
 """
 import argparse
@@ -20,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
+from scipy.stats import rankdata
 
-from ringsky.crossval import seed_scores
+from ringsky.crossval import fold_scores, seed_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,12 +46,19 @@ def run_row(row, spec, out):
     return Table.read(predictions, format="ascii.ecsv")
 
 
-def ensemble(members):
+def ensemble(members, with_colour=False):
     """Out-of-fold predictions whose probability is the mean of the members' for the same galaxy
-    and seed (the members share folds, so each mean is of models that never saw that galaxy)."""
+    and seed (the members share folds, so each mean is of models that never saw that galaxy).
+    ``with_colour``: the score becomes the mean of that probability's and the colour's percentile
+    ranks among the seed's galaxies, a blend that uses no labels."""
     keyed = [{(i, s): p for i, s, p in zip(m["id"], m["seed"], m["probability"])} for m in members]
     first = members[0].copy()
     first["probability"] = [np.mean([k[(i, s)] for k in keyed]) for i, s in zip(first["id"], first["seed"])]
+    if with_colour:
+        for seed in np.unique(first["seed"]):
+            mine = first["seed"] == seed
+            first["probability"][mine] = (rankdata(first["probability"][mine]) + rankdata(first["colour"][mine])) \
+                / (2 * mine.sum())
     first.meta = {"settings_changed": "mean probability of " + ", ".join(m.meta["name"] for m in members)}
     return first
 
@@ -57,30 +67,43 @@ def spread(values):
     return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
 
 
+def ahead_of_colour(predictions):
+    """The model's test ROC AUC minus the colour's, fold by fold on the same galaxies: mean, its
+    standard error, and in how many folds the model is ahead."""
+    folds = fold_scores(predictions)
+    model, colour = folds[folds["method"] == "model"], folds[folds["method"] == "colour"]
+    gain = np.asarray(model["roc_auc"]) - np.asarray(colour["roc_auc"])
+    return f"{gain.mean():+.3f} ± {gain.std(ddof=1) / np.sqrt(len(gain)):.3f} ({(gain > 0).sum()}/{len(gain)})"
+
+
 def leaderboard_markdown(spec, rows):
     """The leaderboard: one line per row (name, what, scores, command) and the colour baseline."""
     baseline = None
-    lines = ["| recipe | what | ROC AUC | PR AUC | colour-controlled AUC | colour, same folds and pictures | reproduce |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [("| recipe | what | ROC AUC | PR AUC | colour-controlled AUC | colour, same folds and pictures | "
+              "ahead of colour, fold by fold (folds ahead) | reproduce |"),
+             "|---|---|---|---|---|---|---|---|"]
     for row, predictions in rows:
         scores = seed_scores(predictions)
         model, colour = scores[scores["method"] == "model"], scores[scores["method"] == "colour"]
         baseline = baseline or colour
         command = (f"`ringsky crossval --labelled {spec['labelled']} --seeds {spec['seeds']} "
                    f"{' '.join(map(str, row.get('options', [])))} --out DIR`" if "options" in row
-                   else f"mean of {', '.join(row['rows'])}")
+                   else f"mean of {', '.join(row['rows'])}" + (" and the colour (percentile ranks)"
+                                                                 if row.get("colour") else ""))
         if "prepare" in row:
             command = f"`{row['prepare']}`, then {command}"
         lines.append(f"| {row['name']} | {row['what']} | {spread(model['roc_auc'])} | {spread(model['pr_auc'])} | "
-                     f"{spread(model['colour_controlled_auc'])} | {spread(colour['roc_auc'])} | {command} |")
+                     f"{spread(model['colour_controlled_auc'])} | {spread(colour['roc_auc'])} | "
+                     f"{ahead_of_colour(predictions)} | {command} |")
     if baseline is not None:
         lines.insert(2, f"| colour | log(z/g) of the centre, no training | {spread(baseline['roc_auc'])} | "
-                        f"{spread(baseline['pr_auc'])} | {spread(baseline['colour_controlled_auc'])} | | "
+                        f"{spread(baseline['pr_auc'])} | {spread(baseline['colour_controlled_auc'])} | | | "
                         "every row computes it on its own folds and pictures |")
     folds = f"{len(str(spec['seeds']).split(','))} fold seeds ({spec['seeds']})"
     return (f"5-fold cross-validation on {spec['labelled']}, over {folds}: mean ± spread over seeds of the "
             "per-seed score (ROC and PR AUC: the mean over folds; colour-controlled AUC: the mean ROC AUC "
-            "inside quartiles of the colour, of the seed's out-of-fold predictions).\n\n" + "\n".join(lines) + "\n")
+            "inside quartiles of the colour, of the seed's out-of-fold predictions; ahead of colour: the row's test "
+            "ROC AUC minus the colour's in each of the folds x seeds, mean ± standard error).\n\n" + "\n".join(lines) + "\n")
 
 
 def main():
@@ -101,7 +124,7 @@ def main():
         predictions.meta["name"] = name
     for row in spec.get("ensemble", []):
         if all(name in done for name in row["rows"]):
-            done[row["name"]] = (row, ensemble([done[name][1] for name in row["rows"]]))
+            done[row["name"]] = (row, ensemble([done[name][1] for name in row["rows"]], row.get("colour", False)))
     text = leaderboard_markdown(spec, list(done.values()))
     (args.out / f"{args.rows.stem}.md").write_text(text)
     print(text)
