@@ -470,9 +470,10 @@ def build_parser():
     p.add_argument("--out", required=True, help="folder of per-tile parquet results")
     p.add_argument("--force", action="store_true", help="rescore tiles already finished")
     p.add_argument("--batch-size", type=int, default=conf.batch_size)
-    p.add_argument("--scheduler", default="local",
-                   help="local (a Dask LocalCluster on this machine, the default), tcp://HOST:PORT (a running "
-                   "Dask scheduler), or none (score in this process)")
+    p.add_argument("--scheduler", default="none",
+                   help="none (score in this process, the default: on one machine a cluster only splits its "
+                   "cores), local (a Dask LocalCluster of --workers processes), or tcp://HOST:PORT (a running "
+                   "Dask scheduler, e.g. on a SLURM cluster)")
     p.add_argument("--workers", type=int, default=conf.workers, help="worker processes for --scheduler local")
     p.set_defaults(func=cmd_score)
 

@@ -1,22 +1,23 @@
 """Scoring throughput: end-to-end scoring against model-only forward passes, and Dask workers.
 
-    python scripts/bench_score.py [--n 1500] [--tile nside=64] [--model PATH] [--repeats 7]
+    python scripts/bench_score.py [--n 1500 | --folder PATH] [--tile nside=64] [--model PATH] [--repeats 7]
 
-A folder source of ``--n`` simulated galaxies (PNG cutouts at the model's input size and a
-manifest, spread over the simulated sky's footprint) is written first. Then come ``--repeats``
-rounds of (a) and (b) back to back. This machine's speed drifts from second to second, so each
-rate is the best over the rounds (the machine at its quietest), (c) is the ratio of those, and
-the rounds' own ratios are printed beside it to show the spread:
-(a) model-only: forward passes over the galaxies' pictures, already decoded and normalised;
-(b) end-to-end in one process, from opening the folder to the last tile's parquet (parent
-    lists, reading, batching, model, writes), twice: reading and decoding one PNG per galaxy
-    (tile packs off, as a first pass), and rescoring from the tile packs (``ringsky.packs``)
-    that a first pass left in the cache;
-(c) their ratios to model-only;
-(d) end-to-end on a Dask LocalCluster of 1 worker (all cores) and of 2 workers (cores split),
-    from the tile packs, timed after a warm-up pass that starts the workers and loads the model;
-(e) the producer alone, what the prefetch thread does for the model (parent lists, reading,
-    batching, normalising) without the model, in ms of CPU per galaxy, PNGs and packs.
+A folder source of ``--n`` simulated galaxies (PNG cutouts at the model's picture size and a
+manifest, spread over the simulated sky's footprint) is written first, or ``--folder`` names one
+(the real JPEGs of ``../shared/data/gz-decals-rings``). Then come ``--repeats`` rounds of
+model-only and end-to-end runs back to back. This machine's speed drifts from second to second,
+so each rate is the best over the rounds (the machine at its quietest), each ratio is of those
+best rates, and the rounds' own ratios are printed beside it to show the spread:
+- model-only: forward passes over the galaxies' pictures, already decoded and normalised;
+- in this process (``ringsky score``'s default), from opening the folder to the last tile's
+  parquet (parent lists, reading, batching, model, writes), twice: reading and decoding one
+  cutout per galaxy (tile packs off, as a first pass), and rescoring from the tile packs
+  (``ringsky.packs``) that a first pass left in the cache;
+- on a Dask LocalCluster of 1 worker (all cores) and of 2 workers (cores split), from the tile
+  packs, timed after a warm-up pass that starts the workers and loads the model;
+- the producer alone, what the prefetch thread does for the model (parent lists, reading,
+  batching, normalising) without the model, in ms of CPU per galaxy.
+The last line is ``default path ratio X.XX``: the lower of the first-pass and rescoring ratios.
 """
 import argparse
 import os
@@ -81,7 +82,9 @@ def dask_rate(folder, tiles, model, batch_size, workers):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1500, help="galaxies in the folder source")
+    parser.add_argument("--n", type=int, default=1500, help="galaxies in the simulated folder source")
+    parser.add_argument("--folder", help="score this folder source instead of simulating one (e.g. the real "
+                                         "JPEG cutouts of ../shared/data/gz-decals-rings)")
     parser.add_argument("--tile", default="nside=64")
     parser.add_argument("--model")
     parser.add_argument("--batch-size", type=int, default=conf.batch_size)
@@ -90,17 +93,19 @@ def main():
 
     classifier = load_classifier(args.model)
     npix = classifier.config.picture_size
-    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as cache, \
+    with tempfile.TemporaryDirectory() as simulated_folder, tempfile.TemporaryDirectory() as cache, \
             conf.set_temp("cache_dir", cache):
-        started = time.perf_counter()
-        write_simulated_folder(folder, args.n, seed=11, ring_fraction=0.1, npix=npix, workers=conf.workers)
-        simulated = args.n / (time.perf_counter() - started)
+        folder = args.folder or simulated_folder
+        if not args.folder:
+            started = time.perf_counter()
+            write_simulated_folder(folder, args.n, seed=11, ring_fraction=0.1, npix=npix, workers=conf.workers)
+            print(f"simulated {args.n} galaxies ({args.n / (time.perf_counter() - started):.0f}/s) as PNGs")
         source = FolderSource(folder)
         tiles = parse_tile_spec(args.tile).resolve(source.footprint)
-        print(f"model {classifier.config.model_id}, {npix} px; {args.n} galaxies in {len(tiles)} tiles of a folder "
-              f"source ({simulated:.0f} simulated galaxies/s); torch {torch.__version__}, "
-              f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
         images = source.cutouts(vstack([source.galaxies(t) for t in tiles]), npix)
+        print(f"model {classifier.config.model_id}, {classifier.config.input_size} px of {npix} px pictures; "
+              f"{len(images)} galaxies in {len(tiles)} tiles of {folder}; torch {torch.__version__}, "
+              f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
         end_to_end_rate(folder, args.tile, classifier, args.batch_size, packs=True)  # the first pass: packs written
         rounds = []
         for _ in range(args.repeats):
@@ -110,17 +115,20 @@ def main():
         producer = [producer_ms(folder, args.tile, classifier, args.batch_size, packs) for packs in (False, True)]
         one, two = (dask_rate(folder, tiles, args.model, args.batch_size, workers) for workers in (1, 2))
     model, decoding, packed = (max(column) for column in zip(*rounds))
-    packs_ratios = [p / m for m, _, p in rounds]
-    png_ratios = [d / m for m, d, _ in rounds]
-    print(f"(a) model-only forward:                 {model:8.1f} galaxies/s")
-    print(f"(b) end-to-end, one process, PNGs:      {decoding:8.1f} galaxies/s")
-    print(f"    end-to-end, one process, packs:     {packed:8.1f} galaxies/s")
-    print(f"(c) ratio end-to-end / model-only: packs {packed / model:.3f}, PNGs {decoding / model:.3f} "
-          f"(each round, packs: {', '.join(f'{r:.2f}' for r in packs_ratios)}; "
-          f"PNGs: {', '.join(f'{r:.2f}' for r in png_ratios)})")
-    print(f"(d) Dask LocalCluster, packs:           1 worker {one:.1f}, 2 workers {two:.1f} galaxies/s "
-          f"(ratio to model-only {one / model:.3f}, {two / model:.3f})")
-    print(f"(e) producer alone, CPU per galaxy:     PNGs {producer[0]:.3f} ms, packs {producer[1]:.3f} ms")
+
+    def each_round(column):
+        return ", ".join(f"{r[column] / r[0]:.2f}" for r in rounds)
+
+    print(f"model-only forward                               {model:8.1f} galaxies/s")
+    print(f"in this process, first pass (decode each cutout) {decoding:8.1f} galaxies/s, ratio {decoding / model:.2f} "
+          f"(rounds: {each_round(1)})")
+    print(f"in this process, rescoring from tile packs       {packed:8.1f} galaxies/s, ratio {packed / model:.2f} "
+          f"(rounds: {each_round(2)})")
+    print(f"Dask LocalCluster, 1 worker, from packs          {one:8.1f} galaxies/s, ratio {one / model:.2f}")
+    print(f"Dask LocalCluster, 2 workers, from packs         {two:8.1f} galaxies/s, ratio {two / model:.2f}")
+    print(f"producer alone, CPU per galaxy: first pass {producer[0]:.3f} ms, packs {producer[1]:.3f} ms")
+    print(f"default path ratio {min(decoding, packed) / model:.2f} (ringsky score: in this process; the lower of "
+          "first pass and rescoring)")
 
 
 if __name__ == "__main__":

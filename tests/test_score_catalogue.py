@@ -19,7 +19,7 @@ SUBTILES = f"nside=128:{TILE * 16}-{TILE * 16 + 3}"  # four small tiles, ~84 gal
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory, small_model):
-    """Four tiles scored in this process; the rerun test below goes through the default LocalCluster."""
+    """Four tiles scored in this process; the rerun test below also goes through a LocalCluster."""
     root = tmp_path_factory.mktemp("scored")
     run_cli("score", "--tile", SUBTILES, "--survey", "sim", "--model", small_model, "--scheduler", "none",
             "--out", root / "tiles", "--quiet")
@@ -49,10 +49,12 @@ def test_rerun_skips_finished_tiles_and_force_redoes_them(scored, small_model):
     path = sorted((scored / "tiles").glob("*.parquet"))[0]
     before = path.stat().st_mtime_ns
     result = run_cli("score", "--tile", SUBTILES, "--model", small_model, "--out", scored / "tiles", "--quiet")
-    assert "skipped 4 finished" in result.stdout and path.stat().st_mtime_ns == before
+    assert "skipped 4 finished" in result.stdout and "in this process" in result.stdout  # the default path
+    assert path.stat().st_mtime_ns == before
     result = run_cli("score", "--tile", f"nside=128:{TILE * 16}", "--model", small_model, "--out",
-                     scored / "tiles", "--force", "--quiet")
-    assert "scored 1 tiles" in result.stdout and path.stat().st_mtime_ns != before
+                     scored / "tiles", "--force", "--scheduler", "local", "--workers", 1, "--quiet")
+    assert "scored 1 tiles" in result.stdout and "LocalCluster" in result.stdout
+    assert path.stat().st_mtime_ns != before
 
 
 def test_fits_catalogue_has_units_ucds_and_provenance(scored):
