@@ -3,7 +3,7 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 import pytest
-from conftest import REAL_RINGS, needs_real_rings, run_cli
+from conftest import REAL_RINGS, assert_one_line_error, needs_real_rings, run_cli
 
 from ringsky import RingskyError
 from ringsky.sources import UnknownSourceError, open_source
@@ -78,6 +78,48 @@ def test_folder_source_errors_are_one_line(tmp_path):
     source = FolderSource(tmp_path)
     with pytest.raises(RingskyError, match="cannot read cutout"):
         source.cutouts(source.table, 32)
+
+
+def test_manifest_ids_stay_text_exactly_as_written(tmp_path):
+    (tmp_path / "catalogue.csv").write_text("id,ra,dec,image\n007,1.0,2.0,a.png\n1e3,3,4,b.png\n"
+                                            "12345678901234567890123,5,6,c.png\n")
+    assert list(FolderSource(tmp_path).table["id"]) == ["007", "1e3", "12345678901234567890123"]
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("A,,2.0,a.png", "line 2: ra '' is not a number"),
+    ("A,1.0,abc,a.png", "line 2: dec 'abc' is not a number"),
+    ("A,1.0,95,a.png", "line 2: position ra=1.0, dec=95.0 is not in"),
+    ("A,400,5,a.png", "line 2: position ra=400.0"),
+    ("A,-1,5,a.png", "line 2: position ra=-1.0"),
+    ("A,1.0,nan,a.png", "dec=nan is not in"),
+    ("A,inf,1,a.png", "ra=inf, dec=1.0 is not in"),
+    ("A,1,2,a.png\nA,3,4,b.png", "line 3: id 'A' repeats line 2"),
+    (",1,2,a.png", "line 2: id '' is empty"),
+    ("\u00c5,1,2,a.png", "not printable ASCII"),
+    ("A,1,2,a.png,extra", "not a readable CSV table"),
+])
+def test_a_bad_manifest_row_is_one_error_naming_its_line(tmp_path, rows, message):
+    (tmp_path / "catalogue.csv").write_text("id,ra,dec,image\n" + rows + "\n", encoding="utf-8")
+    with pytest.raises(RingskyError, match="catalogue.csv: ") as error:
+        FolderSource(tmp_path)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("value", ["yes", "", "2"])
+def test_a_ring_label_is_one_or_zero(tmp_path, value):
+    (tmp_path / "catalogue.csv").write_text(f"id,ra,dec,image,ring\nA,1,2,a.png,1\nB,1,2,b.png,{value}\n")
+    with pytest.raises(RingskyError, match=f"line 3: ring '{value}' is not 1"):
+        FolderSource(tmp_path)
+
+
+def test_a_bad_manifest_stops_scoring_before_anything_is_written(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "catalogue.csv").write_text("id,ra,dec,image\nA,1,2,a.png\nB,1,-95,b.png\n")
+    result = run_cli("score", "--tile", "nside=1", "--survey", f"folder:{tmp_path / 'in'}", "--out",
+                     tmp_path / "out", "--quiet", check=False)
+    assert_one_line_error(result, 1, "line 3: position ra=1.0, dec=-95.0")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
 @needs_real_rings()
