@@ -10,7 +10,8 @@ data, metrics). ``load_classifier`` checks both and says in one line what is wro
 """
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +196,44 @@ def _save(network, config, path):
     return config
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def checked_config(values):
+    """A ModelConfig from a model JSON's values, every field's type and range checked first: a
+    hand-edited or foreign file is one ValueError naming the field, not a failure deep in
+    scoring or in the catalogue writer."""
+    import timm
+
+    if not isinstance(values, dict):
+        raise ValueError("not a JSON object")
+    unknown = sorted(set(values) - {f.name for f in fields(ModelConfig)})
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}")
+    config = ModelConfig(**values)
+    rules = [
+        ("architecture", isinstance(config.architecture, str) and timm.is_model(config.architecture),
+         "the name of a timm model or simple_cnn"),
+        ("input_size", isinstance(config.input_size, int) and not isinstance(config.input_size, bool)
+         and 8 <= config.input_size <= 1024, "a whole number of pixels in [8, 1024]"),
+        ("channels", config.channels in (1, 3, 5) and not isinstance(config.channels, bool), "1, 3 or 5"),
+        ("mean", _is_number(config.mean), "a number"),
+        ("std", _is_number(config.std) and config.std > 0, "a number above 0"),
+        ("threshold", _is_number(config.threshold) and 0 <= config.threshold <= 1, "a number in [0, 1]"),
+        ("crop", _is_number(config.crop) and 0 < config.crop <= 1, "a number in (0, 1]"),
+        ("classes", isinstance(config.classes, list) and all(isinstance(c, str) for c in config.classes)
+         and (not config.classes or "ring" in config.classes), "a list of class names that holds \"ring\""),
+        ("training", isinstance(config.training, dict), "an object"),
+        ("metrics", isinstance(config.metrics, dict), "an object"),
+        ("model_id", isinstance(config.model_id, str), "a string"),
+    ]
+    for name, fine, what in rules:
+        if not fine:
+            raise ValueError(f"{name} must be {what}, not {getattr(config, name)!r}")
+    return config
+
+
 def load_classifier(path=None):
     """A ready-to-use Classifier from ``path`` (either file of the pair), default: the shipped model."""
     from safetensors.torch import load_file
@@ -207,7 +246,7 @@ def load_classifier(path=None):
         raise ModelFileError(f"{config_path} is an encoder written by ringsky pretrain, not a ring classifier: "
                              "start from it with --init")
     try:
-        config = ModelConfig(**json.loads(config_path.read_text()))
+        config = checked_config(json.loads(config_path.read_text()))
     except (ValueError, TypeError) as error:
         raise ModelFileError(f"malformed model config {config_path}: {error}") from error
     network = build_network(config)

@@ -71,13 +71,14 @@ def test_corrupt_tile_result_is_named_and_then_rescored(tmp_path, small_model):
 
 def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_catalogue(tmp_path, small_model):
     spec = f"nside=128:{TILE * 16}-{TILE * 16 + 7}"
-    run_cli("score", "--tile", spec, "--model", small_model, "--out", tmp_path / "clean", "--quiet")
+    run_cli("score", "--tile", spec, "--model", small_model, "--batch-size", 4, "--out", tmp_path / "clean", "--quiet")
     run_cli("catalogue", tmp_path / "clean", "--out", tmp_path / "clean-cat")
 
-    # a fresh cache, so the interrupted run has real work in flight when it is killed
+    # a fresh cache, so the interrupted run has real work in flight when it is killed; small batches
+    # in both runs, so that tiles finish one after another (a batch is filled across tiles)
     env = dict(os.environ, RINGSKY_CACHE=str(tmp_path / "cache"))
     command = [sys.executable, "-m", "ringsky.cli", "score", "--tile", spec, "--model", str(small_model),
-               "--out", str(tmp_path / "killed"), "--quiet"]
+               "--batch-size", "4", "--out", str(tmp_path / "killed"), "--quiet"]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while len(list((tmp_path / "killed").glob("*.parquet"))) < 3 and time.time() < deadline:
