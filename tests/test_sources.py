@@ -139,3 +139,40 @@ def test_sky_density_and_ring_fraction_are_configurable():
         dense = SimulatedSky(workers=1).galaxies(tile)
     assert len(dense) > 2.5 * len(SimulatedSky(workers=1).galaxies(tile))
     assert 0.4 < dense["is_ring"].mean() < 0.6
+
+
+def _bad_pictures(folder):
+    """name -> how to make a cutout that cannot be decoded."""
+    from astropy.io import fits
+    from PIL import Image
+
+    good = np.full((3, 16, 16), 1.0, dtype=np.float32)
+    fits.PrimaryHDU(good).writeto(folder / "good.fits")
+    whole = (folder / "good.fits").read_bytes()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(folder / "good.jpg")
+    return {
+        "empty.png": lambda p: p.write_bytes(b""),
+        "text.jpg": lambda p: p.write_text("not a picture"),
+        "truncated.jpg": lambda p: p.write_bytes((folder / "good.jpg").read_bytes()[:200]),
+        "bomb.png": lambda p: Image.fromarray(np.zeros((100, 100, 3), np.uint8)).save(p),
+        "empty.fits": lambda p: p.write_bytes(b""),
+        "header-only.fits": lambda p: fits.PrimaryHDU().writeto(p),
+        "truncated.fits": lambda p: p.write_bytes(whole[:2880 + 100]),
+        "nan.fits": lambda p: fits.PrimaryHDU(np.full((3, 16, 16), np.nan, np.float32)).writeto(p),
+        "flat.fits": lambda p: fits.PrimaryHDU(np.ones((16, 16), np.float32)).writeto(p),
+    }
+
+
+@pytest.mark.filterwarnings("error")  # a warning would be a second line on the command line
+@pytest.mark.parametrize("name", ["empty.png", "text.jpg", "truncated.jpg", "bomb.png", "empty.fits",
+                                  "header-only.fits", "truncated.fits", "nan.fits", "flat.fits"])
+def test_a_cutout_that_cannot_be_decoded_is_one_error_naming_the_file(tmp_path, monkeypatch, name):
+    from PIL import Image
+
+    _bad_pictures(tmp_path)[name](tmp_path / name)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # bomb.png's 10,000 pixels are over twice this
+    (tmp_path / "catalogue.csv").write_text(f"id,ra,dec,image\nA,1,2,{name}\n")
+    source = FolderSource(tmp_path)
+    with pytest.raises(RingskyError, match=f"cannot read cutout {tmp_path / name}: ") as error:
+        source.cutouts(source.table, 16)
+    assert "\n" not in str(error.value)

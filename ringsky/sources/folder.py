@@ -7,12 +7,16 @@ column (1/0) is the truth that ``ringsky evaluate`` scores against, and an optio
 A FITS cutout holds fluxes in nanomaggies as (3, H, W) grz or (5, H, W) ugriz planes; only
 ugriz ones serve 5-channel models.
 """
+import io
+import warnings
 from pathlib import Path
 
 import astropy.units as u
 import numpy as np
 from astropy.io import ascii, fits
 from astropy.table import Table
+from astropy.utils.exceptions import AstropyUserWarning
+from PIL import Image
 
 from .. import RingskyError
 from ..fileio import atomic_path, version_key
@@ -119,16 +123,25 @@ class FolderSource:
                 if planes == "ugriz":
                     raise ValueError("a JPEG or PNG has no ugriz planes: 5-channel models need ugriz FITS")
                 return load_rgb(path, npix)
-            fluxes = fits.getdata(path)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", AstropyUserWarning)  # a truncated file: an error, not a warning
+                with fits.open(io.BytesIO(path.read_bytes())) as hdul:  # no handle left open on failure
+                    fluxes = next((hdu.data for hdu in hdul if hdu.data is not None and hdu.data.size), None)
+                    if fluxes is None:
+                        raise ValueError("no image data (a header only, or empty)")
+                    fluxes = np.array(fluxes, dtype=np.float32)
             if fluxes.ndim != 3 or fluxes.shape[0] not in (3, 5):
                 raise ValueError(f"expected (3, H, W) grz or (5, H, W) ugriz fluxes, not shape {fluxes.shape}")
+            if not np.isfinite(fluxes).any():
+                raise ValueError("no finite pixel")
             if planes == "ugriz":
                 if fluxes.shape[0] != 5:
                     raise ValueError("a grz FITS has no ugriz planes: 5-channel models need ugriz FITS")
                 return resize_planes(ugriz_to_planes(fluxes), npix)
             return resize_rgb(grz_to_rgb(fluxes[1:4] if fluxes.shape[0] == 5 else fluxes), npix)
-        except (OSError, ValueError) as error:
-            raise RingskyError(f"folder source: cannot read cutout {path}: {error}") from error
+        except (OSError, ValueError, TypeError, IndexError, AstropyUserWarning, Image.DecompressionBombError) as error:
+            raise RingskyError(f"folder source: cannot read cutout {path}: "
+                               f"{str(error).splitlines()[0] if str(error) else type(error).__name__}") from error
 
     def _pictures(self, galaxies, npix, planes):
         if not len(galaxies):
@@ -158,8 +171,6 @@ def write_simulated_folder(out, n, seed, ring_fraction, npix, workers=1):
     """Simulate ``n`` galaxies into a folder this source reads back: PNG cutouts, a
     ``catalogue.csv`` manifest (positions spread over the simulated sky's footprint, ``ring``
     truth) and the full truth table as ``truth.fits``. Returns the truth Table."""
-    from PIL import Image
-
     from ..simulate import simulate
     from ..tiles import Tile
     from .simulated import BASE_NSIDE, DEFAULT_FOOTPRINT
