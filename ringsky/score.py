@@ -19,6 +19,7 @@ from . import RingskyError
 from .fileio import atomic_path
 from .packs import tile_pictures
 from .prefetch import prefetch
+from .tiles import Tile
 
 RESULT_COLUMNS = ("id", "ra", "dec", "healpix_nside", "healpix_ipix", "probability", "model_id")
 
@@ -31,25 +32,52 @@ def tile_path(out_dir, tile):
     return Path(out_dir) / f"{tile.name}.parquet"
 
 
-def read_tile(path):
-    """A tile result as a pyarrow Table, or TileResultError naming the file."""
+def _problem(table, path):
+    """Why ``table`` read from ``path`` is not a ringsky tile result for that file's tile, or None."""
+    if tuple(table.column_names) != RESULT_COLUMNS:
+        return f"its columns are {', '.join(table.column_names)}, not a ringsky tile result's"
     try:
-        return pq.read_table(path)
+        tile = Tile.from_name(path.stem)
+    except RingskyError as error:
+        return f"its name is not a tile's ({error})"
+    named = (table.schema.metadata or {}).get(b"ringsky.tile", b"").decode()
+    if named != tile.name:
+        return f"it holds the results of tile {named or '(none)'}"
+    if table.num_rows and (set(table["healpix_ipix"].to_pylist()) != {tile.ipix}
+                           or set(table["healpix_nside"].to_pylist()) != {tile.nside}):
+        return "its rows belong to another tile"
+    return None
+
+
+def _checked(path):
+    """(the Table, None) for a sound ringsky tile result, else (None, what is wrong with it): every
+    data page is read and checked against the checksum written with it."""
+    try:
+        table = pq.read_table(path, page_checksum_verification=True)
     except (OSError, pa.ArrowException) as error:
-        raise TileResultError(f"corrupt tile result {path} ({str(error).splitlines()[0]}); "
-                              f"delete it or rerun 'ringsky score' with --force") from error
+        return None, str(error).splitlines()[0]
+    problem = _problem(table, path)
+    return (None, problem) if problem else (table, None)
+
+
+def read_tile(path):
+    """A tile result as a pyarrow Table, or TileResultError naming the file and what is wrong."""
+    table, problem = _checked(Path(path))
+    if problem:
+        raise TileResultError(f"corrupt tile result {path} ({problem}); delete it or rerun 'ringsky score' "
+                              "with --force")
+    return table
 
 
 def is_finished(path):
-    """True when a readable result exists; a damaged one is reported and scored again."""
+    """True when a sound ringsky result for the tile is on disk; one that is damaged or not
+    ringsky's is reported and scored again."""
     if not path.exists():
         return False
-    try:
-        pq.read_metadata(path)
-        return True
-    except (OSError, pa.ArrowException):
-        tqdm.write(f"ringsky: {path} is damaged; scoring that tile again", file=sys.stderr)
-        return False
+    _, problem = _checked(path)
+    if problem:
+        tqdm.write(f"ringsky: {path} is damaged ({problem}); scoring that tile again", file=sys.stderr)
+    return problem is None
 
 
 def input_batches(tiles, source, classifier, batch_size):
@@ -121,8 +149,9 @@ def result_table(tile, galaxies, probabilities, classifier, source):
 
 
 def write_tile(table, path):
+    """Write one tile's result atomically, with page checksums, so later reads can tell damage."""
     with atomic_path(path) as temporary:
-        pq.write_table(table, temporary)
+        pq.write_table(table, temporary, write_page_checksum=True)
 
 
 @dataclass

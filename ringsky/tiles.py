@@ -47,7 +47,10 @@ class Tile:
         match = re.fullmatch(r"nside(\d+)-ipix(\d+)", name)
         if not match:
             raise TileSpecError(f"{name!r} is not a tile name like nside32-ipix001234")
-        return cls(check_nside(int(match.group(1))), int(match.group(2)))
+        nside, ipix = check_nside(int(match.group(1))), int(match.group(2))
+        if ipix >= 12 * nside**2:
+            raise TileSpecError(f"{name!r}: pixel {ipix} is out of range at nside={nside} (0-{12 * nside**2 - 1})")
+        return cls(nside, ipix)
 
     @property
     def centre(self):

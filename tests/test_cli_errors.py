@@ -97,3 +97,47 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_catalogue(tmp_path, 
     for name in clean.colnames:
         assert (clean[name] == resumed[name]).all(), name
     assert (tmp_path / "killed-cat" / "coverage.moc.fits").read_bytes() == (tmp_path / "clean-cat" / "coverage.moc.fits").read_bytes()
+
+
+def _flip_data_bytes(path):
+    """Damage the first column's data pages, leaving the file's footer (and so its schema) intact."""
+    data = bytearray(path.read_bytes())
+    for k in range(40, 48):
+        data[k] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _foreign_parquet(path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": [1, 2, 3]}), path)
+
+
+def _another_tiles_result(path):
+    others = sorted(path.parent.glob("*.parquet"))
+    path.write_bytes(next(p for p in others if p != path).read_bytes())
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (_flip_data_bytes, ""),
+    (_foreign_parquet, "its columns are x, not a ringsky tile result's"),
+    (_another_tiles_result, "it holds the results of tile"),
+])
+def test_a_tile_result_is_finished_only_when_it_reads_back_as_ringskys(tmp_path, small_model, damage, reason):
+    spec = f"nside=128:{TILE * 16}-{TILE * 16 + 1}"
+    run_cli("score", "--tile", spec, "--model", small_model, "--out", tmp_path / "tiles", "--quiet")
+    first, second = sorted((tmp_path / "tiles").glob("*.parquet"))
+    damage(first)
+    result = run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "cat", check=False)
+    assert_one_line_error(result, 1, f"corrupt tile result {first}", reason)
+    result = run_cli("score", "--tile", spec, "--model", small_model, "--out", tmp_path / "tiles", "--quiet")
+    assert f"{first} is damaged" in result.stderr and "scored 1 tiles" in result.stdout
+    run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "cat")
+
+
+def test_a_tile_name_out_of_range_is_refused_by_the_catalogue(tmp_path, small_model):
+    run_cli("score", "--tile", f"nside=32:{TILE}", "--model", small_model, "--out", tmp_path, "--quiet")
+    (tmp_path / "nside32-ipix99999.parquet").write_bytes(next(tmp_path.glob("*.parquet")).read_bytes())
+    result = run_cli("catalogue", tmp_path, "--out", tmp_path / "cat", check=False)
+    assert_one_line_error(result, 1, "nside32-ipix99999", "out of range")
