@@ -3,6 +3,7 @@
 """
 import argparse
 import os
+import signal
 import sys
 import time
 from dataclasses import fields
@@ -537,7 +538,12 @@ def build_parser():
     return parser
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
+    signal.signal(signal.SIGTERM, _interrupted)  # a batch system's SIGTERM ends a run as Ctrl-C does
     try:
         args = build_parser().parse_args(argv)
         with conf.set_temp("cache_dir", args.cache or conf.cache_dir):

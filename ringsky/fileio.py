@@ -14,12 +14,17 @@ def part_path(path):
 
 @contextmanager
 def atomic_path(path):
-    """Yield an unused temporary path beside ``path``; move it into place only if the block succeeds."""
+    """Yield an unused temporary path beside ``path``; move it into place only if the block succeeds.
+    An OSError that names no file (a full disk, as writers report it) is given ``path``'s name."""
     path = Path(path)
     temporary = part_path(path)
     try:
         yield temporary
         os.replace(temporary, path)
+    except OSError as error:
+        if error.filename:
+            raise
+        raise OSError(error.errno, error.strerror or str(error), str(path)) from error
     finally:
         if temporary.exists():
             temporary.unlink()

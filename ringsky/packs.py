@@ -8,8 +8,9 @@ scale one file per tile also spares the file system millions of small files.
 A pack is named by the ringsky version, its source's ``pack_key`` (sources without one are
 not packed), the tile, the pictures' size and kind, and a hash of the tile's galaxy ids (and
 sizes, which set a survey cutout's field), so a changed source or parent list gets a new pack
-and a stale one is never read. It is filled as the tile is first decoded and moved into
-place only when every row has been written.
+and a stale one is never read. It is written as the tile is first decoded, with plain
+sequential writes (a full disk is then an error naming the file, not a bus error), and moved
+into place only when every row has been written.
 """
 import hashlib
 import os
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import __version__
+from . import RingskyError, __version__
 from .config import cache_dir, conf
 from .fileio import part_path
 from .imaging import DEPTH
@@ -61,19 +62,46 @@ def tile_pictures(source, tile, galaxies, npix, planes="rgb"):
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = part_path(path)
-    written = np.zeros(len(galaxies), dtype=bool)
     try:
-        pack = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.uint8, shape=shape)
+        with open(temporary, "wb") as out:
+            rows = PackRows(out, temporary, shape)
 
-        def read(start, stop):
-            images = pictures(source, galaxies[start:stop], npix, planes)
-            pack[start:stop] = images
-            written[start:stop] = True
-            return images
+            def read(start, stop):
+                images = pictures(source, galaxies[start:stop], npix, planes)
+                rows.append(start, images)
+                return images
 
-        yield read
-        pack.flush()
-        if written.all():
+            yield read
+        if rows.complete:
             os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+class PackRows:
+    """Rows written to a pack file in order with plain writes (never through a memory map, where
+    a full disk is a bus error, not an error): a pack whose rows came out of order is not kept,
+    and a write that fails (a full cache disk) is one error naming the file."""
+
+    def __init__(self, out, path, shape):
+        self.out, self.path, self.n, self.next, self.in_order = out, path, shape[0], 0, True
+        self._write(lambda: np.lib.format.write_array_header_1_0(
+            out, {"descr": "|u1", "fortran_order": False, "shape": shape}))
+
+    def _write(self, write):
+        try:
+            write()
+            self.out.flush()
+        except OSError as error:
+            raise RingskyError(f"cannot write tile pack {self.path}: {error.strerror or error}") from error
+
+    def append(self, start, images):
+        if start != self.next:
+            self.in_order = False
+        if self.in_order:
+            self._write(lambda: self.out.write(np.ascontiguousarray(images, dtype=np.uint8).tobytes()))
+            self.next += len(images)
+
+    @property
+    def complete(self):
+        return self.in_order and self.next == self.n

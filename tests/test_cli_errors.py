@@ -141,3 +141,20 @@ def test_a_tile_name_out_of_range_is_refused_by_the_catalogue(tmp_path, small_mo
     (tmp_path / "nside32-ipix99999.parquet").write_bytes(next(tmp_path.glob("*.parquet")).read_bytes())
     result = run_cli("catalogue", tmp_path, "--out", tmp_path / "cat", check=False)
     assert_one_line_error(result, 1, "nside32-ipix99999", "out of range")
+
+
+def test_sigterm_ends_a_run_as_ctrl_c_does_keeping_finished_tiles_and_no_part_files(tmp_path, small_model):
+    spec = f"nside=128:{TILE * 16}-{TILE * 16 + 7}"
+    env = dict(os.environ, RINGSKY_CACHE=str(tmp_path / "cache"))
+    command = [sys.executable, "-m", "ringsky.cli", "score", "--tile", spec, "--model", str(small_model),
+               "--batch-size", "4", "--out", str(tmp_path / "tiles"), "--quiet"]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not list((tmp_path / "tiles").glob("*.parquet")) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    finished = list((tmp_path / "tiles").glob("*.parquet"))
+    assert process.returncode == 130 and stderr.strip() == "ringsky: interrupted; finished tiles are kept"
+    assert 1 <= len(finished) < 8, "the run was not interrupted mid-way"
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]

@@ -94,3 +94,26 @@ def test_a_changed_parent_list_or_packs_off_reads_the_cutouts(folder, small_mode
         score(folder, small_model, tmp_path / "out")
         assert pack_path(source, tile, galaxies, 32, "rgb") is None
     assert not packs(tmp_path / "cache")
+
+
+def test_a_cache_that_cannot_take_the_pack_is_one_line_and_leaves_no_part_file(folder, tmp_path, small_model):
+    """A write limit (RLIMIT_FSIZE, as a full disk would) under the pack's size: the pack's plain
+    writes fail with an error, where writes through a memory map would kill the process."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import REPO, assert_one_line_error
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write then fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # a pack of 40 32 px pictures is 123 kB
+
+    result = subprocess.run([sys.executable, "-m", "ringsky.cli", "score", "--tile", "nside=1", "--survey",
+                             f"folder:{folder}", "--model", str(small_model), "--cache", str(tmp_path / "cache"),
+                             "--out", str(tmp_path / "out"), "--quiet"],
+                            cwd=REPO, capture_output=True, text=True, preexec_fn=limited, timeout=300)
+    assert_one_line_error(result, 1, "cannot write tile pack", "File too large")
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.name.endswith(".part")]
+    assert not list((tmp_path / "out").glob("*.parquet"))
