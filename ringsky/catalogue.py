@@ -5,6 +5,7 @@ astropy's FITS writer does not write column UCDs, so ``TUCDn`` keywords (read by
 STILTS) are added here; the VOTable carries them natively, with provenance as INFO and PARAM.
 """
 import datetime
+from contextlib import ExitStack
 from pathlib import Path
 
 import astropy.units as u
@@ -16,7 +17,7 @@ from astropy.io.votable.tree import Info, Param
 from astropy.table import Table
 
 from . import RingskyError, __version__
-from .fileio import atomic_path
+from .fileio import atomic_path, failures_named
 from .score import read_tile
 from .tiles import Tile, tiles_moc
 
@@ -139,8 +140,7 @@ def write_fits(table, path, cards):
     for key, (value, comment) in cards.items():
         hdu.header[key] = (value, comment)
     hdu.header["EXTNAME"] = "RINGSKY"
-    with atomic_path(path) as temporary:
-        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(temporary)
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
 
 
 def write_votable(table, path, cards):
@@ -163,8 +163,7 @@ def write_votable(table, path, cards):
             info = Info(name=key, value=str(value))
             info.content = comment
             resource.infos.append(info)
-    with atomic_path(path) as temporary:
-        votable.to_xml(str(temporary))
+    votable.to_xml(str(path))
 
 
 def write_catalogue(tiles_dir, out_dir):
@@ -179,10 +178,15 @@ def write_catalogue(tiles_dir, out_dir):
     cards = provenance_cards(provenance, tiles)
     table.meta.update({key: value for key, (value, _) in cards.items()})
     try:
-        write_fits(table, out_dir / f"{CATALOGUE_NAME}.fits", cards)
-        write_votable(table, out_dir / f"{CATALOGUE_NAME}.vot", cards)
-        with atomic_path(out_dir / MOC_NAME) as temporary:
-            tiles_moc(tiles).save(str(temporary), format="fits", overwrite=True)
+        with ExitStack() as replaced_together:  # all three files, or none of them, are replaced
+            fits_path, vot_path, moc_path = (replaced_together.enter_context(atomic_path(out_dir / name))
+                                             for name in (f"{CATALOGUE_NAME}.fits", f"{CATALOGUE_NAME}.vot", MOC_NAME))
+            with failures_named(out_dir / f"{CATALOGUE_NAME}.fits"):
+                write_fits(table, fits_path, cards)
+            with failures_named(out_dir / f"{CATALOGUE_NAME}.vot"):
+                write_votable(table, vot_path, cards)
+            with failures_named(out_dir / MOC_NAME):
+                tiles_moc(tiles).save(str(moc_path), format="fits", overwrite=True)
     except PermissionError as error:
         raise RingskyError(f"cannot write to output folder {out_dir}: {error.strerror}") from error
     return table

@@ -14,20 +14,27 @@ def part_path(path):
 
 @contextmanager
 def atomic_path(path):
-    """Yield an unused temporary path beside ``path``; move it into place only if the block succeeds.
-    An OSError that names no file (a full disk, as writers report it) is given ``path``'s name."""
+    """Yield an unused temporary path beside ``path``; move it into place only if the block succeeds."""
     path = Path(path)
     temporary = part_path(path)
     try:
         yield temporary
         os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+@contextmanager
+def failures_named(path):
+    """An OSError in the block that names no file (a full disk, as most writers report it) is
+    raised again naming ``path``, so that its one-line message says what could not be written."""
+    try:
+        yield
     except OSError as error:
         if error.filename:
             raise
         raise OSError(error.errno, error.strerror or str(error), str(path)) from error
-    finally:
-        if temporary.exists():
-            temporary.unlink()
 
 
 def version_key(paths, *parts):

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from . import RingskyError
-from .fileio import atomic_path
+from .fileio import atomic_path, failures_named
 from .packs import tile_pictures
 from .prefetch import prefetch
 from .tiles import Tile
@@ -150,7 +150,7 @@ def result_table(tile, galaxies, probabilities, classifier, source):
 
 def write_tile(table, path):
     """Write one tile's result atomically, with page checksums, so later reads can tell damage."""
-    with atomic_path(path) as temporary:
+    with atomic_path(path) as temporary, failures_named(path):
         pq.write_table(table, temporary, write_page_checksum=True)
 
 

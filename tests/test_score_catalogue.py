@@ -129,3 +129,36 @@ def test_stilts_reads_units_and_ucds_from_fits(scored):
     for text in ("pos.eq.ra;meta.main", "pos.eq.dec;meta.main", "meta.id;meta.main", "stat.probability",
                  "pos.healpix", "deg", "MODELID"):
         assert text in result.stdout
+
+
+def test_the_catalogue_files_are_replaced_as_a_set_or_not_at_all(tmp_path, scored):
+    """A write limit (RLIMIT_FSIZE, as a full disk would) that the new FITS file fits under and
+    the new VOTable does not: the old FITS, VOTable and MOC all stay as they were."""
+    import resource
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import REPO, assert_one_line_error
+
+    shutil.copytree(scored / "tiles", tmp_path / "tiles")
+    first = sorted((tmp_path / "tiles").glob("*.parquet"))[0]
+    moved = tmp_path / "later" / first.name
+    moved.parent.mkdir()
+    first.rename(moved)
+    run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "cat")  # the old set, three tiles
+    old = {p.name: p.read_bytes() for p in (tmp_path / "cat").iterdir()}
+    moved.rename(first)  # the new set has four tiles
+    run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "unlimited")
+    fits_size = (tmp_path / "unlimited" / "catalogue.fits").stat().st_size
+    assert (tmp_path / "unlimited" / "catalogue.vot").stat().st_size > fits_size + 2880
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fits_size + 2880, fits_size + 2880))
+
+    result = subprocess.run([sys.executable, "-m", "ringsky.cli", "catalogue", str(tmp_path / "tiles"), "--out",
+                             str(tmp_path / "cat")], cwd=REPO, capture_output=True, text=True, preexec_fn=limited)
+    assert_one_line_error(result, 1, "catalogue.vot")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "cat").iterdir()} == old
