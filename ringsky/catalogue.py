@@ -12,6 +12,7 @@ import astropy.units as u
 import numpy as np
 import pyarrow as pa
 from astropy.io import fits
+from astropy.io.registry import IORegistryError
 from astropy.io.votable import from_table, parse
 from astropy.io.votable.tree import Info, Param
 from astropy.table import Table
@@ -207,8 +208,9 @@ def read_catalogue(path):
             table.meta.update({param.name: param.value for param in votable.get_first_table().params})
     except FileNotFoundError as error:
         raise RingskyError(f"catalogue not found: {path}") from error
-    except (OSError, ValueError, IndexError) as error:
-        raise RingskyError(f"cannot read catalogue {path}: {str(error).splitlines()[0]}") from error
+    except (OSError, ValueError, IndexError, IORegistryError) as error:  # IORegistryError: no format fits
+        raise RingskyError(f"cannot read catalogue {path}: {(str(error).splitlines() or [type(error).__name__])[0]}") \
+            from error
     missing = [c for c in REQUIRED_COLUMNS + ("healpix",) if c not in table.colnames]
     if missing or "HPXNSIDE" not in table.meta:
         raise RingskyError(f"{path} is not a ringsky catalogue: it lacks "

@@ -158,3 +158,15 @@ def test_sigterm_ends_a_run_as_ctrl_c_does_keeping_finished_tiles_and_no_part_fi
     assert process.returncode == 130 and stderr.strip() == "ringsky: interrupted; finished tiles are kept"
     assert 1 <= len(finished) < 8, "the run was not interrupted mid-way"
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
+
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("junk.fits", b"junk\x00\xff" * 100, "cannot read catalogue"),
+    ("junk.vot", bytes(range(256)) * 10, "cannot read catalogue"),
+    ("table.csv", b"a,b\n1,2\n", "is not a ringsky catalogue: it lacks source_id"),
+    ("empty.fits", b"", "cannot read catalogue"),
+])
+def test_the_explorer_on_a_file_that_is_not_a_catalogue_is_one_line(tmp_path, name, content, fragment):
+    (tmp_path / name).write_bytes(content)
+    result = run_cli("app", tmp_path / name, "--no-browser", check=False, timeout=60)
+    assert_one_line_error(result, 1, fragment)
