@@ -4,6 +4,7 @@
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import fields
@@ -309,7 +310,7 @@ def cmd_app(args):
         raise RingskyError("Aladin Lite is missing (app/static/aladin.js): run make install")
     read_catalogue(args.catalogue)
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-               "--server.port", str(args.port), "--server.headless", str(args.no_browser).lower(),
+               "--server.port", str(args.port), "--server.headless", "true",
                "--server.enableStaticServing", "true", "--server.fileWatcherType", "none",
                "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
                "--", str(Path(args.catalogue).resolve()), "--hips-order", str(args.hips_order)]
@@ -319,6 +320,9 @@ def cmd_app(args):
         command += ["--model", str(Path(args.model).resolve())]
     if args.cache:
         command += ["--cache", str(Path(args.cache).resolve())]
+    if not args.no_browser:  # headless never asks for an e-mail address; the page is opened from beside it
+        subprocess.Popen([sys.executable, "-m", "ringsky.open_browser", f"http://127.0.0.1:{args.port}/"],
+                         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sys.stdout.flush()
     os.execv(sys.executable, command)  # become the server: signals reach it, and no child is left behind
 

@@ -235,3 +235,30 @@ def test_the_filtered_selection_downloads_as_votable_fits_and_csv(server, playwr
 def test_app_refuses_a_missing_catalogue(tmp_path):
     assert_one_line_error(run_cli("app", tmp_path / "none.fits", check=False), 1, "catalogue not found")
 
+
+
+def test_app_never_waits_for_streamlits_email_prompt_and_opens_the_browser_itself(sim_catalogue, tmp_path):
+    """A fresh home (no Streamlit credentials), no terminal input: the server still starts, and the
+    page is opened through $BROWSER, here a script that writes down the address it is given."""
+    import subprocess
+    import urllib.request
+
+    opened = tmp_path / "opened.txt"
+    recorder = tmp_path / "browser.py"
+    recorder.write_text(f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
+    port = free_port()
+    env = dict(os.environ, HOME=str(tmp_path), BROWSER=f"{sys.executable} {recorder} %s")
+    process = subprocess.Popen([sys.executable, "-m", "ringsky.cli", "app", str(sim_catalogue), "--port", str(port)],
+                               cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 120
+        while not opened.exists() and time.time() < deadline and process.poll() is None:
+            time.sleep(0.3)
+        assert opened.read_text() == f"http://127.0.0.1:{port}/"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert "Email" not in output, output
