@@ -91,7 +91,7 @@ def read_results(tiles_dir):
 
 
 def build_catalogue(results, threshold):
-    """The catalogue Table, sorted by tile then id so that reruns give identical files."""
+    """The catalogue Table, sorted by tile then id so that reruns give identical rows."""
     table = Table({
         "source_id": np.asarray(results["id"].to_pylist(), dtype=str),
         "ra": results["ra"].to_numpy(),

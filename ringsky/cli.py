@@ -13,6 +13,8 @@ from pathlib import Path
 from . import RingskyError, __version__
 from .config import conf
 
+DEMO_CATALOGUE = "catalogues/demo/catalogue.fits"  # written by ringsky demo, not committed
+
 
 class UsageError(RingskyError):
     """A bad command-line value; exit status 2."""
@@ -308,6 +310,8 @@ def cmd_app(args):
         raise RingskyError(f"the explorer ships with the source repository, not with the package: {script} is missing")
     if not (script.parent / "static" / "aladin.js").is_file():
         raise RingskyError("Aladin Lite is missing (app/static/aladin.js): run make install")
+    if args.catalogue == DEMO_CATALOGUE and not Path(args.catalogue).is_file():
+        raise RingskyError(f"catalogue not found: {args.catalogue} (make demo, or ringsky demo, writes it)")
     read_catalogue(args.catalogue)
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
                "--server.port", str(args.port), "--server.headless", "true",
@@ -526,7 +530,7 @@ def build_parser():
     p.set_defaults(func=cmd_labels_build)
 
     p = command("app", "open the catalogue explorer (Streamlit + Aladin Lite) on 127.0.0.1")
-    p.add_argument("catalogue", nargs="?", default="catalogues/demo/catalogue.fits")
+    p.add_argument("catalogue", nargs="?", default=DEMO_CATALOGUE)
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--overlay", action="append", default=[], help="a known catalogue to draw (table with RA/Dec)")
     p.add_argument("--model", help="the model that scored the catalogue (default: the shipped model)")
