@@ -86,3 +86,20 @@ def test_labels_errors_are_one_line(tmp_path):
     (tmp_path / "t.tex").write_text("x & y \\\\\n")
     result = run_cli("labels", "buta", "--source", tmp_path / "t.tex", "--out", tmp_path / "b.csv", check=False)
     assert_one_line_error(result, 1)
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"", "holds no row of Buta (2017) Table 2"),
+    (b"hello world\n", "holds no row of Buta (2017) Table 2"),
+    (b"\\begin{table}\n\\end{table}\n", "holds no row of Buta (2017) Table 2"),
+    (bytes(range(128, 256)) * 8, "as LaTeX text"),
+    (b"\\begin{tabular}{ll}\nNGC 1 & (R)SA(r)0 \\\\\n\\end{tabular}\n", "junk.tex:2: cannot read this row"),
+    (b"{\\bf no RA here} & x \\\\\n", "junk.tex:1: cannot read this row"),
+    (b"\" & a ditto row with nothing above \\\\\n", "junk.tex:1: cannot read this row"),
+])
+def test_labels_buta_on_a_file_that_is_not_table_2_is_one_line(tmp_path, content, fragment):
+    (tmp_path / "junk.tex").write_bytes(content)
+    result = run_cli("labels", "buta", "--source", tmp_path / "junk.tex", "--out", tmp_path / "buta.fits",
+                     check=False)
+    assert_one_line_error(result, 1, fragment)
+    assert not (tmp_path / "buta.fits").exists()

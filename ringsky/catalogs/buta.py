@@ -10,6 +10,7 @@ else from HyperLEDA by PGC number, else from the Galaxy Zoo 2 table by GZ2 image
 """
 import io
 import re
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
@@ -43,30 +44,45 @@ def _number(text):
 
 def read_table2_latex(path):
     """One row per galaxy: name, pgc, gz2_image, z, t_stage, cvrhs (plain), cvrhs_published (LaTeX),
-    notes, and where it sits in the file (ra_hour, line)."""
+    notes, and where it sits in the file (ra_hour, line). A file that is not that table is one
+    RingskyError naming the file (and the line, where one is to blame)."""
     rows, section = [], None
-    for number, line in enumerate(open(path, encoding="utf-8"), start=1):
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise RingskyError(f"cannot read {path} as LaTeX text: {error}") from error
+    for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text.endswith("\\\\"):
             continue
-        cells = _cells(text)
-        if cells[0].startswith("{\\bf"):
-            section = int(re.search(r"RA:\s*(\d+)", cells[0])[1])
-        elif len(cells) == 1 and rows:
-            rows[-1]["notes"] += " " + cells[0]
-        elif '"' in cells[0]:
-            rows[-1]["notes"] += " " + cells[-1]
-        elif cells[0] in _HEADER_NAMES:
-            continue
-        elif len(cells) == 7:
-            name, pgc, image, z, t_stage, cvrhs, notes = cells
-            rows.append({"name": name, "pgc": int(pgc) if pgc.isdigit() else -1,
-                         "gz2_image": int(image) if image.isdigit() else -1,
-                         "z": _number(z), "t_stage": _number(t_stage.replace("$-$", "-")), "cvrhs_published": cvrhs,
-                         "cvrhs": plain_type(cvrhs), "notes": notes, "ra_hour": section, "line": number})
-        else:
-            raise RingskyError(f"{path}:{number}: cannot read this row of Table 2: {text[:60]!r}")
+        try:
+            section = _read_row(_cells(text), rows, section, number)
+        except (ValueError, IndexError, TypeError) as error:
+            raise RingskyError(f"{path}:{number}: cannot read this row of Table 2: {text[:60]!r}") from error
+    if not rows:
+        raise RingskyError(f"{path} holds no row of Buta (2017) Table 2 (name & PGC & image & z & T & CVRHS & notes \\\\)")
     return _with_blanks_masked(Table(rows=rows))
+
+
+def _read_row(cells, rows, section, number):
+    """Add the galaxy (or the continued notes) of one table line to ``rows``; the RA section after it."""
+    if cells[0].startswith("{\\bf"):
+        return int(re.search(r"RA:\s*(\d+)", cells[0])[1])
+    if len(cells) == 1 and rows:
+        rows[-1]["notes"] += " " + cells[0]
+    elif '"' in cells[0]:
+        rows[-1]["notes"] += " " + cells[-1]
+    elif cells[0] in _HEADER_NAMES:
+        pass
+    elif len(cells) == 7:
+        name, pgc, image, z, t_stage, cvrhs, notes = cells
+        rows.append({"name": name, "pgc": int(pgc) if pgc.isdigit() else -1,
+                     "gz2_image": int(image) if image.isdigit() else -1,
+                     "z": _number(z), "t_stage": _number(t_stage.replace("$-$", "-")), "cvrhs_published": cvrhs,
+                     "cvrhs": plain_type(cvrhs), "notes": notes, "ra_hour": section, "line": number})
+    else:
+        raise ValueError("not a row of seven cells")
+    return section
 
 
 def _with_blanks_masked(table):
