@@ -15,12 +15,14 @@ from pathlib import Path
 
 import astropy.units as u
 import numpy as np
+from astropy.io import ascii
 from astropy.table import Table
 
 from . import RingskyError
 from .config import cache_dir, conf
 from .fileio import atomic_path
 from .net import call_with_retries
+from .rows import checked_ids, checked_positions
 from .tiles import tile_index
 
 MAG_LIMIT = 17.7
@@ -149,13 +151,24 @@ class TableParents:
         self.path = Path(path)
         self.name = f"table:{self.path.name}"
         try:
-            table = Table.read(self.path, format="ascii.csv" if self.path.suffix == ".csv" else None)
+            if self.path.suffix == ".csv":  # ids stay text: 007 is not 7
+                table = Table.read(self.path, format="ascii.csv",
+                                   converters={name: [ascii.convert_numpy(str)] for name in ID_COLUMNS})
+            else:
+                table = Table.read(self.path)
         except (OSError, ValueError) as error:
             raise RingskyError(f"parent table {self.path}: {error}") from error
         ra, dec = _column(table, ("ra",)), _column(table, ("dec",))
         if not (ra and dec):
             raise RingskyError(f"parent table {self.path} lacks ra/dec columns")
-        self.table = _standard(table, _column(table, ID_COLUMNS), _column(table, SIZE_COLUMNS), ra, dec)
+        if (ra, dec) != ("ra", "dec"):
+            table.rename_columns([ra, dec], ["ra", "dec"])
+        where, row = f"parent table {self.path}", (lambda k: f"row {k + 1}")
+        checked_positions(table, where, row)
+        id_column = _column(table, ID_COLUMNS)
+        if id_column:
+            table[id_column] = checked_ids(table[id_column], where, row)
+        self.table = _standard(table, id_column, _column(table, SIZE_COLUMNS))
 
     def footprint(self, nside):
         return np.unique(tile_index(self.table["ra"], self.table["dec"], nside))

@@ -281,3 +281,25 @@ def test_fetch_reports_failures_and_keeps_the_rest(tmp_path, parents_file):
     assert "fetched 23 of 24 cutouts" in result.stdout and "1 failed" in result.stdout
     assert_one_line_error(result, 1, "1 cutouts failed")
     assert len(list(Path(tmp_path / "cache" / "http").rglob("*.fits"))) == 23
+
+
+@pytest.mark.parametrize("suffix, change, message", [
+    (".fits", lambda t: t["ra"].__setitem__(3, 400.0), "row 4: position ra=400.0"),
+    (".fits", lambda t: t["dec"].__setitem__(0, np.nan), "row 1: dec is missing"),
+    (".parquet", lambda t: t["dec"].__setitem__(5, -91.0), "row 6: position"),
+    (".fits", lambda t: t["ls_id"].__setitem__(2, t["ls_id"][1]), "row 3: id"),
+])
+def test_bad_rows_of_a_parent_table_are_one_error_naming_the_row(tmp_path, suffix, change, message):
+    from ringsky import RingskyError
+
+    table = recorded_parents()
+    change(table)
+    table.write(tmp_path / f"parents{suffix}")
+    with pytest.raises(RingskyError, match="parent table ") as error:
+        TableParents(tmp_path / f"parents{suffix}")
+    assert message in str(error.value)
+
+
+def test_a_parent_table_keeps_its_ids_as_text(tmp_path):
+    (tmp_path / "parents.csv").write_text("id,ra,dec\n007,150.1,2.2\n1e3,150.2,2.3\n")
+    assert list(TableParents(tmp_path / "parents.csv").table["id"]) == ["007", "1e3"]

@@ -21,6 +21,7 @@ from PIL import Image
 from .. import RingskyError
 from ..fileio import atomic_path, version_key
 from ..imaging import DEPTH, grz_to_rgb, load_rgb, resize_planes, resize_rgb, ugriz_to_planes
+from ..rows import checked_ids, checked_positions
 from ..tiles import tile_index
 from .survey import DEFAULT_FIELD
 
@@ -28,60 +29,34 @@ REQUIRED = ("ra", "dec", "image")
 
 
 def read_manifest(manifest):
-    """The manifest as a Table, checked once here: ids kept as text exactly as written (``007``
-    stays ``007``), printable ASCII, one per galaxy; RA in [0, 360) and Dec in [-90, 90] deg,
-    present and finite; ``ring``, where there is one, 1 or 0. Any other row is a RingskyError
-    naming the file and its line."""
-    def problem(what):
-        return RingskyError(f"folder source: {manifest}: {what}")
+    """The manifest as a Table, checked once here (:mod:`ringsky.rows`): ids kept as text exactly
+    as written, positions in range, ``ring``, where there is one, 1 or 0. Any other row is a
+    RingskyError naming the file and its line."""
+    def line(k):
+        return f"line {k + 2}"
 
+    where = f"folder source: {manifest}"
     try:
         table = Table.read(manifest, format="ascii.csv", fill_values=[("", "0")], fill_include_names=[],
                            converters={"id": [ascii.convert_numpy(str)], "id_str": [ascii.convert_numpy(str)],
                                        "image": [ascii.convert_numpy(str)]})
     except (ValueError, UnicodeDecodeError) as error:
-        raise problem(f"not a readable CSV table ({str(error).splitlines()[0]})") from error
+        raise RingskyError(f"{where}: not a readable CSV table ({str(error).splitlines()[0]})") from error
     if "id" not in table.colnames and "id_str" in table.colnames:
         table.rename_column("id_str", "id")
     missing = [c for c in ("id",) + REQUIRED if c not in table.colnames]
     if missing:
         raise RingskyError(f"folder source: {manifest} lacks column(s) {', '.join(missing)}")
-    for name in ("ra", "dec"):
-        try:
-            values = [float(v) for v in table[name].astype(str)]
-        except ValueError:
-            bad = next(k for k, v in enumerate(table[name].astype(str)) if not _is_number(v))
-            raise problem(f"line {bad + 2}: {name} {str(table[name][bad])!r} is not a number") from None
-        table[name] = np.asarray(values, dtype=np.float64)
-    ra, dec = np.asarray(table["ra"]), np.asarray(table["dec"])
-    for k, (row_ra, row_dec) in enumerate(zip(ra, dec)):
-        if not (np.isfinite(row_ra) and 0 <= row_ra < 360 and np.isfinite(row_dec) and -90 <= row_dec <= 90):
-            raise problem(f"line {k + 2}: position ra={row_ra}, dec={row_dec} is not in [0, 360) x [-90, 90] deg")
-    ids = [str(i) for i in table["id"]]
-    seen = {}
-    for k, i in enumerate(ids):
-        if not i.strip() or not i.isascii() or not i.isprintable():
-            raise problem(f"line {k + 2}: id {i!r} is empty or not printable ASCII")
-        if i in seen:
-            raise problem(f"line {k + 2}: id {i!r} repeats line {seen[i] + 2}")
-        seen[i] = k
+    checked_positions(table, where, line)
+    table["id"] = checked_ids(table["id"], where, line)
     if "ring" in table.colnames:
         rings = [str(v) for v in table["ring"]]
         bad = [k for k, v in enumerate(rings) if v not in ("0", "1")]
         if bad:
-            raise problem(f"line {bad[0] + 2}: ring {rings[bad[0]]!r} is not 1 (ring) or 0 (not a ring)")
+            raise RingskyError(f"{where}: {line(bad[0])}: ring {rings[bad[0]]!r} is not 1 (ring) or 0 (not a ring)")
         table["ring"] = np.asarray(rings, dtype=int)
-    table["id"] = ids
     table["ra"].unit = table["dec"].unit = u.deg
     return table
-
-
-def _is_number(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 class FolderSource:
