@@ -12,6 +12,13 @@ def part_path(path):
     return path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
 
 
+def remove_stale_parts(folder):
+    """Delete the temporary files that runs killed mid-write left in ``folder`` (SIGKILL, power
+    loss): a run starting there owns the folder, so no live writer's file is among them."""
+    for stale in Path(folder).glob(".*.part"):
+        stale.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_path(path):
     """Yield an unused temporary path beside ``path``; move it into place only if the block succeeds."""

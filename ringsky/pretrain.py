@@ -26,7 +26,7 @@ from .data import augment
 from .models import Classifier, EncoderConfig, ModelConfig, build_network, save_encoder
 from .pictures import folder_pictures
 from .pretrained import MEAN as IMAGENET_MEAN, STD as IMAGENET_STD, architecture_of
-from .train import learning_rate_at, load_settings, resume_checkpoint, save_checkpoint
+from .train import learning_rate_at, load_settings, optimiser_step, resume_checkpoint, save_checkpoint
 
 
 @dataclass
@@ -147,15 +147,10 @@ def pretrain(settings, out_path, progress=True):
             index = order[b * settings.batch_size:(b + 1) * settings.batch_size]
             for group in optimiser.param_groups:
                 group["lr"] = learning_rate_at(state["step"], total, warmup, settings.learning_rate, "cosine")
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                outputs = network(augment(x_train[index], generator).to(memory_format=torch.channels_last)).float()
-            loss = _head_losses(outputs, targets, train_index[index.numpy()])
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
+            losses.append(optimiser_step(network, optimiser, augment(x_train[index], generator),
+                                         lambda outputs: _head_losses(outputs, targets, train_index[index.numpy()])))
             state["step"] += 1
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
         state["training_seconds"] += time.perf_counter() - began
         network.eval()
         accuracy = _head_accuracies(classifier, images[val_index], val_targets)

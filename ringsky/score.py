@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from . import RingskyError
-from .fileio import atomic_path, failures_named
+from .fileio import atomic_path, failures_named, remove_stale_parts
 from .packs import tile_pictures
 from .prefetch import prefetch
 from .tiles import Tile
@@ -173,7 +173,9 @@ def check_writable(out_dir):
 
 
 def tiles_to_do(tiles, out_dir, force=False):
-    """The tiles without a finished result in ``out_dir`` (all of them with ``force``)."""
+    """The tiles without a finished result in ``out_dir`` (all of them with ``force``); what a
+    killed run left half-written there is removed first."""
+    remove_stale_parts(out_dir)
     return [tile for tile in tiles if force or not is_finished(tile_path(out_dir, tile))]
 
 

@@ -242,6 +242,17 @@ def ring_labels(config, targets):
     return (targets == config.classes.index("ring")).astype(int) if config.classes else targets.astype(int)
 
 
+def optimiser_step(network, optimiser, batch, loss_of):
+    """One optimiser step on ``batch`` (forward in bf16 autocast, channels-last); the loss as a float."""
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        outputs = network(batch.to(memory_format=torch.channels_last)).float()
+    loss = loss_of(outputs)
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return loss.item()
+
+
 def learning_rate_at(step, total, warmup, peak, schedule):
     """The learning rate at ``step`` of ``total``: a linear warm-up, then cosine or constant."""
     if step < warmup:
@@ -311,15 +322,10 @@ def fit(classifier, train_set, validation_set, settings, progress=True, checkpoi
             rate = learning_rate_at(state["step"], total, warmup, settings.learning_rate, settings.schedule)
             for group in optimiser.param_groups:
                 group["lr"] = rate * group["lr_scale"]
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                outputs = network(batch.to(memory_format=torch.channels_last)).float()
-            loss = _loss(config, outputs, y_train[index], loss_weight)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
+            losses.append(optimiser_step(network, optimiser, batch,
+                                         lambda outputs: _loss(config, outputs, y_train[index], loss_weight)))
             state["step"] += 1
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
         state["training_seconds"] += time.perf_counter() - started
         network.eval()
         state["history"].append({"epoch": epoch + 1, "train_loss": float(np.mean(losses))})

@@ -112,3 +112,18 @@ def config_home(tmp_path, **items):
     lines = ["[config]"] + [f"{name} = {value}" for name, value in {**FAST_NETWORK, **items}.items()]
     (home / "astropy" / "ringsky.cfg").write_text("\n".join(lines) + "\n")
     return home
+
+
+def kill_once_checkpointed(args, checkpoint, timeout=120):
+    """Start ``ringsky ARGS``, SIGKILL it as soon as ``checkpoint`` exists (its first epoch
+    written), and wait for it to end: an interrupted training run to resume."""
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "ringsky.cli", *map(str, args)], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + timeout
+    while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()

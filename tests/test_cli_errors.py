@@ -88,8 +88,11 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_catalogue(tmp_path, 
     finished = len(list((tmp_path / "killed").glob("*.parquet")))
     assert 3 <= finished < 8, "the run was not interrupted mid-way"
 
+    stale = tmp_path / "killed" / ".nside128-ipix000000.parquet.0123abcd.part"  # as a write cut short leaves
+    stale.write_bytes(b"PAR1")
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0 and f"skipped {finished} finished" in result.stdout
+    assert not list((tmp_path / "killed").glob(".*.part"))  # swept by the rerun
     run_cli("catalogue", tmp_path / "killed", "--out", tmp_path / "killed-cat")
     clean = Table.read(tmp_path / "clean-cat" / "catalogue.fits")
     resumed = Table.read(tmp_path / "killed-cat" / "catalogue.fits")

@@ -1,17 +1,13 @@
 """ringsky pretrain: an encoder from a picture folder's label columns (missing values left out),
 resumable, written as an encoder that training starts from and scoring refuses."""
 import json
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 from astropy.table import Table
 
-from conftest import REPO, assert_one_line_error, run_cli
+from conftest import assert_one_line_error, kill_once_checkpointed, run_cli
 from ringsky import RingskyError
 from ringsky.pictures import read_manifest
 from ringsky.pretrain import head_targets
@@ -69,13 +65,7 @@ def test_a_killed_pretraining_resumes_to_the_same_encoder(tmp_path, picture_fold
     run_cli(*options, "--out", tmp_path / "whole")
     out = tmp_path / "killed"
     checkpoint = out.with_suffix(".checkpoint.pt")
-    process = subprocess.Popen([sys.executable, "-m", "ringsky.cli", *map(str, options), "--out", str(out)],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_once_checkpointed([*options, "--out", out], checkpoint)
     assert checkpoint.exists() and not out.with_suffix(".json").exists(), "the run ended before it could be killed"
     assert torch.load(checkpoint, weights_only=True)["epoch"] < 4
     run_cli(*options, "--out", out)

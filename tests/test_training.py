@@ -2,17 +2,13 @@
 import json
 import math
 import re
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 from astropy.table import Table
 
-from conftest import REPO, assert_one_line_error, run_cli
+from conftest import assert_one_line_error, kill_once_checkpointed, run_cli
 from ringsky.data import affine, simulated_set
 from ringsky.evaluate import evaluate
 from ringsky.finetune import blocks, optimiser_groups
@@ -237,13 +233,7 @@ def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_model(tmp_path):
     whole = run_cli("train", *options, "--out", tmp_path / "whole")
     out = tmp_path / "killed"
     checkpoint = out.with_suffix(".checkpoint.pt")
-    process = subprocess.Popen([sys.executable, "-m", "ringsky.cli", "train", *options, "--out", str(out)],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_once_checkpointed(["train", *options, "--out", out], checkpoint)
     assert checkpoint.exists() and not out.with_suffix(".json").exists(), "the run ended before it could be killed"
     assert torch.load(checkpoint, weights_only=True)["epoch"] < 6
 
