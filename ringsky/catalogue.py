@@ -120,7 +120,7 @@ def provenance_cards(provenance, tiles):
         "ORIGIN": ("ringsky", "software that made this catalogue"),
         "RSKYVER": (__version__, "ringsky version"),
         "DATE": (datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S"), "UTC creation time"),
-        "MODELID": (provenance["model_id"], "classifier that scored the galaxies"),
+        "MODELID": (provenance["model_id"], "model that scored the galaxies"),
         "THRESH": (provenance["threshold"], "ring_flag threshold on ring_probability"),
         **expected,
         "SURVEY": (provenance["survey"], "image source of the cutouts"),
