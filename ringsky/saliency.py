@@ -13,8 +13,8 @@ from scipy.ndimage import gaussian_filter
 
 
 def smoothgrad(classifier, image, samples=16, noise=0.1, seed=0, blur=1.5):
-    """Saliency (npix, npix) in [0, 1] for one uint8 picture as the model reads it (RGB, or
-    ugriz planes for a 5-channel model) at the model's input size."""
+    """Saliency (input size, input size) in [0, 1] for one uint8 picture as the model reads it (RGB,
+    or ugriz planes for a 5-channel model): over the picture's central crop, the model's view."""
     batch = classifier.inputs(image[None]).repeat(samples, 1, 1, 1)
     generator = torch.Generator().manual_seed(seed)
     spread = noise * float(batch.max() - batch.min())

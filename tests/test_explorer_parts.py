@@ -57,12 +57,13 @@ def test_saliency_is_a_repeatable_map_of_the_models_input():
     picture = rng.integers(0, 255, (npix, npix, 3), dtype=np.uint8)
     other = rng.integers(0, 255, (npix, npix, 3), dtype=np.uint8)
     saliency = smoothgrad(classifier, picture)
-    assert saliency.shape == (npix, npix)
+    seen = classifier.config.input_size  # the map covers what the model sees: the picture's central crop
+    assert saliency.shape == (seen, seen)
     assert saliency.min() >= 0 and saliency.max() == pytest.approx(1.0)
     assert np.array_equal(saliency, smoothgrad(classifier, picture))
     assert not np.allclose(saliency, smoothgrad(classifier, other))
-    shown = overlay(np.zeros((2 * npix, 2 * npix, 3), np.uint8), saliency)
-    assert shown.shape == (2 * npix, 2 * npix, 3) and shown.dtype == np.uint8 and shown.any()
+    shown = overlay(np.zeros((2 * seen, 2 * seen, 3), np.uint8), saliency)
+    assert shown.shape == (2 * seen, 2 * seen, 3) and shown.dtype == np.uint8 and shown.any()
 
 
 @pytest.mark.parametrize("hostile", [
