@@ -12,27 +12,38 @@ from . import RingskyError
 def checked_positions(table, where, row_name):
     """Replace ``table``'s ``ra`` and ``dec`` (text, numbers or masked) with float64 degrees,
     refusing missing, non-numeric, non-finite or out-of-range values. ``row_name(k)`` says where
-    row ``k`` is in the file (a CSV line, a table row)."""
+    row ``k`` is in the file (a CSV line, a table row). Whole-column numpy; rows are looked at one
+    by one only to name the first bad one."""
     for name in ("ra", "dec"):
         column = table[name]
-        mask = np.ma.getmaskarray(column) if hasattr(column, "mask") else np.zeros(len(column), bool)
-        values = np.empty(len(column))
-        for k, (value, missing) in enumerate(zip(column, mask)):
-            try:
-                values[k] = np.nan if missing else float(value)
-            except (TypeError, ValueError):
-                raise RingskyError(f"{where}: {row_name(k)}: {name} {str(value)!r} is not a number") from None
-            if missing or str(value).strip() == "":
-                raise RingskyError(f"{where}: {row_name(k)}: {name} is missing")
-        table[name] = values
-    for k, (ra, dec) in enumerate(zip(table["ra"], table["dec"])):
-        if not (np.isfinite(ra) and 0 <= ra < 360 and np.isfinite(dec) and -90 <= dec <= 90):
-            raise RingskyError(f"{where}: {row_name(k)}: position ra={ra}, dec={dec} is not in [0, 360) x [-90, 90] deg")
+        missing = np.flatnonzero(np.ma.getmaskarray(column))
+        if len(missing):
+            raise RingskyError(f"{where}: {row_name(missing[0])}: {name} is missing")
+        try:
+            table[name] = np.asarray(np.ma.getdata(column), dtype=np.float64)
+        except (TypeError, ValueError):
+            k, value = next((k, v) for k, v in enumerate(column) if not _is_number(v))
+            raise RingskyError(f"{where}: {row_name(k)}: {name} {str(value)!r} is not a number") from None
+    ra, dec = np.asarray(table["ra"]), np.asarray(table["dec"])
+    bad = np.flatnonzero(~(np.isfinite(ra) & (ra >= 0) & (ra < 360) & np.isfinite(dec) & (dec >= -90) & (dec <= 90)))
+    if len(bad):
+        k = bad[0]
+        raise RingskyError(f"{where}: {row_name(k)}: position ra={ra[k]}, dec={dec[k]} is not in [0, 360) x [-90, 90] deg")
+
+
+def _is_number(value):
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
 
 
 def checked_ids(ids, where, row_name):
     """The ids as a list of text, each printable ASCII and none repeated."""
     ids, seen = [str(i) for i in ids], {}
+    if len(set(ids)) == len(ids) and all(i.strip() and i.isascii() and i.isprintable() for i in ids):
+        return ids
     for k, i in enumerate(ids):
         if not i.strip() or not i.isascii() or not i.isprintable():
             raise RingskyError(f"{where}: {row_name(k)}: id {i!r} is empty or not printable ASCII")
