@@ -296,6 +296,23 @@ def cmd_labels_build(args):
           f"{json.dumps(split_counts(table))}\n-> {args.out}")
 
 
+def cmd_labels_flags(args):
+    import json
+
+    import astropy.units as u
+
+    from .catalogs.ringflags import read_ring_flags
+    from .labels import flags_training_table, split_counts, type_counts, write_table
+
+    table = flags_training_table(read_ring_flags(args.flags), args.split, args.nside, args.radius * u.arcsec,
+                                 args.seed)
+    write_table(table, args.out)
+    print(f"training table: {len(table)} galaxies ({int(table['label'].sum())} rings, "
+          f"{int((table['label'] == 0).sum())} vetted non-rings), {table.meta['DUPLICAT']} duplicates dropped, "
+          f"split by {args.split}\n{json.dumps(split_counts(table))}\nper ring type: {json.dumps(type_counts(table))}"
+          f"\n-> {args.out}")
+
+
 def cmd_demo(args):
     from .demo import run_demo
 
@@ -528,6 +545,18 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help=".fits or .parquet")
     p.set_defaults(func=cmd_labels_build)
+
+    p = label_commands.add_parser("flags", help="training table from expert ring flags (Nair & Abraham bits): "
+                                  "rings and vetted non-rings, split", parents=[common])
+    p.add_argument("--flags", required=True, help="table with objid, ra, dec, ring_flags (2 nuclear, 4 inner, "
+                   "8 outer, 16 pseudo; 0 no ring), e.g. ../shared/data/catalogues/sdss_ring_flags.csv")
+    p.add_argument("--split", choices=("galaxy", "tile"), default="galaxy",
+                   help="70/10/20 per galaxy (stratified) or by whole HEALPix tiles")
+    p.add_argument("--nside", type=int, default=8, help="tile size for --split tile")
+    p.add_argument("--radius", type=float, default=2.0, help="arcsec: duplicate radius")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help=".fits or .parquet")
+    p.set_defaults(func=cmd_labels_flags)
 
     p = command("app", "open the catalogue explorer (Streamlit + Aladin Lite) on 127.0.0.1")
     p.add_argument("catalogue", nargs="?", default=DEMO_CATALOGUE)

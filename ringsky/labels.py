@@ -172,3 +172,38 @@ def split_counts(table):
     return {name: {"rings": int(((table["split"] == name) & (table["label"] == 1)).sum()),
                    "not_rings": int(((table["split"] == name) & (table["label"] == 0)).sum())}
             for name in SPLITS}
+
+
+def flags_training_table(flags, split="galaxy", nside=8, radius=DEFAULT_RADIUS, seed=0):
+    """A training table from expert ring flags (:mod:`ringsky.catalogs.ringflags`): every flagged
+    galaxy a positive, every galaxy flagged 0 a vetted negative, the ring type kept. Duplicates
+    (an id listed again, or rows within ``radius``) are dropped, then the split is made as in
+    ``build_training_table``.
+    The table is also a parent list (``id``, ``ra``, ``dec``) for ``ringsky fetch --parents``."""
+    table = Table({"id": [f"SDSS:{i}" for i in flags["id"]], "ra": np.asarray(flags["ra"]),
+                   "dec": np.asarray(flags["dec"]), "label": np.asarray(flags["has_ring"], dtype=int),
+                   "origin": np.full(len(flags), "ring_flags"), "ring_type": np.asarray(flags["ring_type"]).astype(str),
+                   "ring_flags": np.asarray(flags["ring_flags"])})
+    if "z" in flags.colnames:
+        table["z"] = np.ma.filled(np.ma.asarray(flags["z"], dtype=float), np.nan)
+    _, first = np.unique(np.asarray(table["id"]), return_index=True)
+    repeated = len(table) - len(first)
+    table, dropped = drop_duplicates(table[np.sort(first)], radius)
+    if split == "galaxy":
+        table["split"] = split_by_galaxy(table["label"], seed=seed)
+    elif split == "tile":
+        table["split"] = split_by_tile(table["ra"], table["dec"], nside, seed=seed)
+    else:
+        raise RingskyError(f"split must be 'galaxy' or 'tile', not {split!r}")
+    table["ra"].unit = table["dec"].unit = "deg"
+    table.meta.update({"RADIUS": radius.to_value("arcsec"), "SPLIT": split, "SEED": seed,
+                       "DUPLICAT": dropped + repeated,
+                       "ORIGIN": "ringsky labels flags"})
+    return table
+
+
+def type_counts(table):
+    """Galaxies per split and ring type ("none" for the vetted negatives)."""
+    return {name: {kind: int(((table["split"] == name) & (table["ring_type"] == kind)).sum())
+                   for kind in sorted(set(np.asarray(table["ring_type"]).astype(str)))}
+            for name in SPLITS}

@@ -39,10 +39,10 @@ def _is_number(value):
         return False
 
 
-def checked_ids(ids, where, row_name):
-    """The ids as a list of text, each printable ASCII and none repeated."""
+def checked_ids(ids, where, row_name, unique=True):
+    """The ids as a list of text, each printable ASCII and (``unique``) none repeated."""
     ids, seen = [str(i) for i in ids], {}
-    if len(set(ids)) == len(ids) and all(i.strip() and i.isascii() and i.isprintable() for i in ids):
+    if (not unique or len(set(ids)) == len(ids)) and all(i.strip() and i.isascii() and i.isprintable() for i in ids):
         return ids
     for k, i in enumerate(ids):
         if not i.strip() or not i.isascii() or not i.isprintable():

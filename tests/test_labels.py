@@ -103,3 +103,39 @@ def test_labels_buta_on_a_file_that_is_not_table_2_is_one_line(tmp_path, content
                      check=False)
     assert_one_line_error(result, 1, fragment)
     assert not (tmp_path / "buta.fits").exists()
+
+
+def test_ring_flags_decode_into_types_and_vetted_negatives(tmp_path):
+    from ringsky.catalogs.ringflags import read_ring_flags
+
+    (tmp_path / "flags.csv").write_text("objid,ra,dec,z,ring_flags\n0012,10,1,0.02,0\n2,11,1,0.03,2\n3,12,1,0.03,4\n"
+                                        "4,13,1,0.03,8\n5,14,1,0.03,12\n6,15,1,0.03,16\n")
+    table = read_ring_flags(tmp_path / "flags.csv")
+    assert list(table["id"]) == ["0012", "2", "3", "4", "5", "6"]
+    assert list(table["ring_type"]) == ["none", "nuclear", "inner", "outer", "inner+outer", "pseudo"]
+    assert list(table["has_ring"]) == [False, True, True, True, True, True]
+    assert list(table["inner_ring"]) == [False, False, True, False, True, False]
+
+
+@pytest.mark.parametrize("row, message", [("1,10,1,0.02,1", "ring_flags 1 holds bits outside"),
+                                          ("1,10,1,0.02,-4", "ring_flags -4 holds bits outside"),
+                                          ("1,10,95,0.02,0", "line 2: position")])
+def test_bad_ring_flags_are_one_line(tmp_path, row, message):
+    (tmp_path / "flags.csv").write_text("objid,ra,dec,z,ring_flags\n" + row + "\n")
+    result = run_cli("labels", "flags", "--flags", tmp_path / "flags.csv", "--out", tmp_path / "t.fits", check=False)
+    assert_one_line_error(result, 1, message)
+
+
+@pytest.mark.skipif(not (CATALOGUES / "sdss_ring_flags.csv").exists(), reason="../shared/data is absent")
+def test_labels_flags_builds_a_split_training_table_that_is_also_a_parent_list(tmp_path):
+    from ringsky.parents import TableParents
+
+    result = run_cli("labels", "flags", "--flags", CATALOGUES / "sdss_ring_flags.csv", "--out", tmp_path / "t.fits")
+    assert "8527 galaxies (1868 rings, 6659 vetted non-rings), 1 duplicates dropped" in result.stdout
+    table = Table.read(tmp_path / "t.fits")
+    kinds = {k: int((table["ring_type"] == k).sum()) for k in set(table["ring_type"])}
+    assert kinds == {"none": 6659, "nuclear": 111, "inner": 857, "outer": 186, "inner+outer": 372, "pseudo": 342}
+    for split in ("train", "validation", "test"):  # every split holds rings and vetted non-rings
+        assert set(table["label"][table["split"] == split]) == {0, 1}
+    assert len(set(table["id"])) == len(table)
+    assert len(TableParents(tmp_path / "t.fits").table) == len(table)
