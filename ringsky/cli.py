@@ -313,6 +313,23 @@ def cmd_labels_flags(args):
           f"\n-> {args.out}")
 
 
+def cmd_labels_agreement(args):
+    import astropy.units as u
+
+    from .catalogs.galaxyzoo import read_table
+    from .catalogs.ringflags import read_ring_flags
+    from .fileio import atomic_path
+    from .labels import agreement_markdown, flags_agreement, write_table
+
+    confusion, hard = flags_agreement(read_ring_flags(args.flags), read_table(args.buta), args.radius * u.arcsec)
+    out = Path(args.out)
+    write_table(hard, out / "disagreements.fits")
+    text = agreement_markdown(confusion, args.flags, args.buta)
+    with atomic_path(out / "agreement.md") as temporary:
+        temporary.write_text(text)
+    print(f"{text}{len(hard)} galaxies where the two disagree on any ring -> {out / 'disagreements.fits'}")
+
+
 def cmd_demo(args):
     from .demo import run_demo
 
@@ -557,6 +574,14 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help=".fits or .parquet")
     p.set_defaults(func=cmd_labels_flags)
+
+    p = label_commands.add_parser("agreement", help="expert ring flags against Buta (2017): a confusion table per "
+                                  "ring type and the galaxies they disagree on", parents=[common])
+    p.add_argument("--flags", required=True, help="ring-flag table (as for labels flags)")
+    p.add_argument("--buta", required=True, help="table written by 'ringsky labels buta'")
+    p.add_argument("--radius", type=float, default=3.0, help="match radius in arcsec (default 3)")
+    p.add_argument("--out", required=True, help="output folder: agreement.md, disagreements.fits")
+    p.set_defaults(func=cmd_labels_agreement)
 
     p = command("app", "open the catalogue explorer (Streamlit + Aladin Lite) on 127.0.0.1")
     p.add_argument("catalogue", nargs="?", default=DEMO_CATALOGUE)

@@ -207,3 +207,43 @@ def type_counts(table):
     return {name: {kind: int(((table["split"] == name) & (table["ring_type"] == kind)).sum())
                    for kind in sorted(set(np.asarray(table["ring_type"]).astype(str)))}
             for name in SPLITS}
+
+
+#: ring types compared between expert flags and Buta's CVRHS fields (rings and pseudo-rings alike)
+AGREEMENT_TYPES = {"any ring": ("has_ring", ("has_ring",)), "inner": ("inner_ring", ("inner_ring", "inner_pseudo_ring")),
+                   "outer": ("outer_ring", ("outer_ring", "outer_pseudo_ring")), "nuclear": ("nuclear_ring", ("nuclear_ring",))}
+
+
+def flags_agreement(flags, buta, radius=3 * u.arcsec):
+    """Where expert ring flags and Buta (2017) see the same galaxies (nearest match within
+    ``radius``): a confusion table per ring type (rows: type, both, flags only, Buta only,
+    neither) and the galaxies on which their any-ring verdicts disagree, the hard cases."""
+    index, separation = match(skycoord(flags), skycoord(buta), radius)
+    shared = index >= 0
+    mine, theirs = flags[shared], buta[index[shared]]
+    rows = []
+    for name, (flag_column, buta_columns) in AGREEMENT_TYPES.items():
+        said = np.asarray(mine[flag_column], dtype=bool)
+        seen = np.zeros(len(theirs), dtype=bool)
+        for column in buta_columns:
+            seen |= np.asarray(theirs[column], dtype=bool)
+        rows.append((name, int((said & seen).sum()), int((said & ~seen).sum()), int((~said & seen).sum()),
+                     int((~said & ~seen).sum())))
+    confusion = Table(rows=rows, names=("ring_type", "both", "flags_only", "buta_only", "neither"))
+    confusion.meta.update({"SHARED": int(shared.sum()), "RADIUS": radius.to_value("arcsec")})
+    differ = np.asarray(mine["has_ring"], dtype=bool) != np.asarray(theirs["has_ring"], dtype=bool)
+    hard = Table({"id": mine["id"][differ], "ra": mine["ra"][differ], "dec": mine["dec"][differ],
+                  "ring_flags": mine["ring_flags"][differ], "flags_ring_type": mine["ring_type"][differ],
+                  "buta_name": theirs["name"][differ], "buta_cvrhs": theirs["cvrhs"][differ],
+                  "separation_arcsec": separation[shared][differ].to_value("arcsec")})
+    return confusion, hard
+
+
+def agreement_markdown(confusion, flags_path, buta_path):
+    lines = [f"Expert ring flags ({flags_path}) against Buta (2017) ({buta_path}): {confusion.meta['SHARED']} galaxies "
+             f"in both, nearest match within {confusion.meta['RADIUS']:g}\" (`ringsky labels agreement`). Buta's "
+             "rings and pseudo-rings count alike; the flags' pseudo bit is its own type.", "",
+             "| ring type | both say ring | flags only | Buta only | neither |", "|---|---|---|---|---|"]
+    lines += [f"| {r['ring_type']} | {r['both']} | {r['flags_only']} | {r['buta_only']} | {r['neither']} |"
+              for r in confusion]
+    return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
 """Buta (2017) Table 2 from LaTeX, J-name positions, and the positional crossmatch."""
 import json
+import re
 
 import astropy.units as u
 import numpy as np
@@ -139,3 +140,19 @@ def test_labels_flags_builds_a_split_training_table_that_is_also_a_parent_list(t
         assert set(table["label"][table["split"] == split]) == {0, 1}
     assert len(set(table["id"])) == len(table)
     assert len(TableParents(tmp_path / "t.fits").table) == len(table)
+
+
+@pytest.mark.skipif(not (CATALOGUES / "sdss_ring_flags.csv").exists(), reason="../shared/data is absent")
+def test_ring_flags_and_buta_agree_or_disagree_galaxy_by_galaxy(tmp_path):
+    run_cli("labels", "buta", "--source", CATALOGUES / "buta2017_table2.tex", "--out", tmp_path / "buta.fits")
+    result = run_cli("labels", "agreement", "--flags", CATALOGUES / "sdss_ring_flags.csv", "--buta",
+                     tmp_path / "buta.fits", "--out", tmp_path / "agree")
+    rows = {line.split(" | ")[0].strip("| "): [int(v) for v in line.strip(" |").split(" | ")[1:]]
+            for line in (tmp_path / "agree" / "agreement.md").read_text().splitlines()
+            if line.startswith("| ") and line.split(" | ")[1].strip().isdigit()}
+    shared = int(re.search(r"(\d+) galaxies in both", result.stdout).group(1))
+    assert shared > 100 and all(sum(counts) == shared for counts in rows.values())
+    hard = Table.read(tmp_path / "agree" / "disagreements.fits")
+    assert len(hard) == rows["any ring"][1] + rows["any ring"][2]  # flags only + Buta only
+    assert (hard["separation_arcsec"] <= 3).all()
+    assert ((hard["ring_flags"] == 0) == (hard["flags_ring_type"] == "none")).all()
