@@ -365,6 +365,16 @@ def cmd_app(args):
     os.execv(sys.executable, command)  # become the server: signals reach it, and no child is left behind
 
 
+def split_options(p, radius_help):
+    """The options of the label commands that write a split training table."""
+    p.add_argument("--split", choices=("galaxy", "tile"), default="galaxy",
+                   help="70/10/20 per galaxy (stratified) or by whole HEALPix tiles")
+    p.add_argument("--nside", type=int, default=8, help="tile size for --split tile")
+    p.add_argument("--radius", type=float, default=2.0, help=radius_help)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help=".fits or .parquet")
+
+
 def training_options(p):
     """The options of ringsky train that also shape a cross-validated recipe."""
     p.argument_default = argparse.SUPPRESS  # options not given keep TrainSettings' defaults
@@ -555,24 +565,14 @@ def build_parser():
     p.add_argument("--max-ring-fraction", type=float, default=0.05)
     p.add_argument("--positives", choices=("rings", "rings+pseudo"), default="rings+pseudo")
     p.add_argument("--ratio", type=float, help="at most this many negatives per positive (the seed used 10)")
-    p.add_argument("--split", choices=("galaxy", "tile"), default="galaxy",
-                   help="70/10/20 per galaxy (stratified) or by whole HEALPix tiles")
-    p.add_argument("--nside", type=int, default=8, help="tile size for --split tile")
-    p.add_argument("--radius", type=float, default=2.0, help="arcsec: Buta exclusion and duplicate radius")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help=".fits or .parquet")
+    split_options(p, radius_help="arcsec: Buta exclusion and duplicate radius")
     p.set_defaults(func=cmd_labels_build)
 
     p = label_commands.add_parser("flags", help="training table from expert ring flags (Nair & Abraham bits): "
                                   "rings and vetted non-rings, split", parents=[common])
     p.add_argument("--flags", required=True, help="table with objid, ra, dec, ring_flags (2 nuclear, 4 inner, "
                    "8 outer, 16 pseudo; 0 no ring), e.g. ../shared/data/catalogues/sdss_ring_flags.csv")
-    p.add_argument("--split", choices=("galaxy", "tile"), default="galaxy",
-                   help="70/10/20 per galaxy (stratified) or by whole HEALPix tiles")
-    p.add_argument("--nside", type=int, default=8, help="tile size for --split tile")
-    p.add_argument("--radius", type=float, default=2.0, help="arcsec: duplicate radius")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help=".fits or .parquet")
+    split_options(p, radius_help="arcsec: duplicate radius")
     p.set_defaults(func=cmd_labels_flags)
 
     p = label_commands.add_parser("agreement", help="expert ring flags against Buta (2017): a confusion table per "

@@ -109,6 +109,15 @@ def drop_duplicates(table, radius=DEFAULT_RADIUS):
     return table[keep], int((~keep).sum())
 
 
+def split_column(table, split, nside, seed):
+    """Each row's split: 70/10/20 per galaxy (stratified by label) or by whole HEALPix tiles."""
+    if split == "galaxy":
+        return split_by_galaxy(table["label"], seed=seed)
+    if split == "tile":
+        return split_by_tile(table["ra"], table["dec"], nside, seed=seed)
+    raise RingskyError(f"split must be 'galaxy' or 'tile', not {split!r}")
+
+
 def build_training_table(buta, zoo, votes_column, ring_column, min_votes=20, max_ring_fraction=0.05,
                          positives="rings+pseudo", ratio=None, split="galaxy", nside=8, radius=DEFAULT_RADIUS,
                          seed=0):
@@ -153,12 +162,7 @@ def build_training_table(buta, zoo, votes_column, ring_column, min_votes=20, max
         negative = negative[np.sort(keep)]
 
     table, dropped = drop_duplicates(vstack([positive, negative]), radius)
-    if split == "galaxy":
-        table["split"] = split_by_galaxy(table["label"], seed=seed)
-    elif split == "tile":
-        table["split"] = split_by_tile(table["ra"], table["dec"], nside, seed=seed)
-    else:
-        raise RingskyError(f"split must be 'galaxy' or 'tile', not {split!r}")
+    table["split"] = split_column(table, split, nside, seed)
     table["ra"].unit = table["dec"].unit = "deg"
     table.meta.update({"POSITIVE": positives, "MINVOTES": min_votes, "MAXRINGF": max_ring_fraction,
                        "VOTECOL": votes_column, "RINGCOL": ring_column, "RADIUS": radius.to_value("arcsec"),
@@ -189,12 +193,7 @@ def flags_training_table(flags, split="galaxy", nside=8, radius=DEFAULT_RADIUS, 
     _, first = np.unique(np.asarray(table["id"]), return_index=True)
     repeated = len(table) - len(first)
     table, dropped = drop_duplicates(table[np.sort(first)], radius)
-    if split == "galaxy":
-        table["split"] = split_by_galaxy(table["label"], seed=seed)
-    elif split == "tile":
-        table["split"] = split_by_tile(table["ra"], table["dec"], nside, seed=seed)
-    else:
-        raise RingskyError(f"split must be 'galaxy' or 'tile', not {split!r}")
+    table["split"] = split_column(table, split, nside, seed)
     table["ra"].unit = table["dec"].unit = "deg"
     table.meta.update({"RADIUS": radius.to_value("arcsec"), "SPLIT": split, "SEED": seed,
                        "DUPLICAT": dropped + repeated,
