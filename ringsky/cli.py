@@ -318,16 +318,11 @@ def cmd_labels_agreement(args):
 
     from .catalogs.galaxyzoo import read_table
     from .catalogs.ringflags import read_ring_flags
-    from .fileio import atomic_path
-    from .labels import agreement_markdown, flags_agreement, write_table
+    from .labels import flags_agreement, write_agreement
 
     confusion, hard = flags_agreement(read_ring_flags(args.flags), read_table(args.buta), args.radius * u.arcsec)
-    out = Path(args.out)
-    write_table(hard, out / "disagreements.fits")
-    text = agreement_markdown(confusion, args.flags, args.buta)
-    with atomic_path(out / "agreement.md") as temporary:
-        temporary.write_text(text)
-    print(f"{text}{len(hard)} galaxies where the two disagree on any ring -> {out / 'disagreements.fits'}")
+    text = write_agreement(confusion, hard, args.out, args.flags, args.buta)
+    print(f"{text}{len(hard)} galaxies where the two disagree on any ring -> {Path(args.out) / 'disagreements.fits'}")
 
 
 def cmd_demo(args):

@@ -238,6 +238,17 @@ def flags_agreement(flags, buta, radius=3 * u.arcsec):
     return confusion, hard
 
 
+def write_agreement(confusion, hard, out_dir, flags_path, buta_path):
+    """``agreement.md`` (the confusion table) and ``disagreements.fits`` (the hard cases) in
+    ``out_dir``; returns the markdown."""
+    out_dir = Path(out_dir)
+    write_table(hard, out_dir / "disagreements.fits")
+    text = agreement_markdown(confusion, flags_path, buta_path)
+    with atomic_path(out_dir / "agreement.md") as temporary:
+        temporary.write_text(text)
+    return text
+
+
 def agreement_markdown(confusion, flags_path, buta_path):
     lines = [f"Expert ring flags ({flags_path}) against Buta (2017) ({buta_path}): {confusion.meta['SHARED']} galaxies "
              f"in both, nearest match within {confusion.meta['RADIUS']:g}\" (`ringsky labels agreement`). Buta's "
