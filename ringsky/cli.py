@@ -149,24 +149,27 @@ def cmd_evaluate(args):
     from .models import load_classifier
     from .sources import labelled_pictures
 
+    source = _source(args)
+    split = getattr(source, "splits", ()) and args.split != "all"
     if args.threshold_rule is not None:
         parse_threshold_rule(args.threshold_rule)
         if args.validation is None:
             raise UsageError("--threshold-rule needs --validation, the labelled source to choose the threshold on")
-        if args.validation == args.survey and args.survey != "sim":
+        if args.validation == args.survey and args.survey != "sim" and not split:
             raise UsageError("--validation must not be the test source: a threshold chosen on the test set "
                              "flatters every metric at it")
     classifier = load_classifier(args.model)
     npix = classifier.config.picture_size
-    source = _source(args)
     validation = None
     if args.threshold_rule is not None:
         validation = validation_sample(args.validation, npix, planes=classifier.config.planes)
     threshold, origin = choose_threshold(classifier, args.threshold_rule, validation, args.threshold)
-    images, labels, table = labelled_pictures(source, npix, classifier.config.planes)
+    options = {"splits": ("test",)} if split else {}
+    images, labels, table = labelled_pictures(source, npix, classifier.config.planes, **options)
     out = Path(args.out)
     summary = evaluate(classifier, images, labels, table, threshold, out, source.name, resamples=args.resamples)
-    print(f"model {classifier.config.model_id} on {source.name}, threshold {threshold:.3f} ({origin})\n"
+    print(f"model {classifier.config.model_id} on {source.name}{' (its test split)' if split else ''}, "
+          f"threshold {threshold:.3f} ({origin})\n"
           f"{format_summary(summary)}\n95 % intervals from {args.resamples} bootstrap resamples; "
           f"calibration error (ECE) {summary['calibration']['ece']:.3f}\n"
           f"plots and metrics.json -> {out}")
@@ -212,7 +215,7 @@ def _score_on_dask(args, tiles):
 
 def cmd_fetch(args):
     from . import net
-    from .fetch import fetch_tiles
+    from .fetch import fetch_tiles, write_fetched_folder
 
     tiles, source = _tiles_and_source(args)
     before = dict(net.stats)
@@ -221,6 +224,11 @@ def cmd_fetch(args):
     print(f"fetched {summary.galaxies - summary.failed} of {summary.galaxies} cutouts in {summary.tiles} tiles "
           f"({counts['requests']} requests, {counts['cached']} from cache, {counts['retried']} retried, "
           f"{summary.failed} failed) in {summary.seconds:.1f} s")
+    if args.folder:
+        manifest = write_fetched_folder(args.folder, tiles, source, args.npix, summary.failed_ids)
+        truth = (f" ({int(manifest['ring'].sum())} rings: a labelled source for train, crossval and evaluate)"
+                 if "ring" in manifest.colnames else "")
+        print(f"{len(manifest)} cutouts{truth} -> folder:{args.folder}")
     if summary.failed:
         raise RingskyError(f"{summary.failed} cutouts failed; rerun 'ringsky fetch' to retry them")
 
@@ -496,6 +504,8 @@ def build_parser():
     p.add_argument("--threshold-rule", help="choose the threshold on --validation instead: max-f1 or precision:P")
     p.add_argument("--validation", help="labelled source for --threshold-rule (sim, folder:PATH)")
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the 95 %% intervals")
+    p.add_argument("--split", choices=("test", "all"), default="test",
+                   help="for a folder with a training table's split column: its test rows (default) or all")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_evaluate)
 
@@ -510,6 +520,8 @@ def build_parser():
     p = command("fetch", "fill the cutout cache of HEALPix tiles ahead of scoring")
     survey_options(p)
     p.add_argument("--npix", type=int, default=64, help="cutout side in pixels (the model's input size)")
+    p.add_argument("--folder", help="also write the fetched cutouts as a folder source (PNGs + catalogue.csv "
+                   "with the parent table's columns, its 'label' as 'ring'), for train/crossval/evaluate")
     p.set_defaults(func=cmd_fetch)
 
     p = command("score", "score the galaxies of HEALPix tiles")

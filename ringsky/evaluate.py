@@ -63,7 +63,8 @@ def by_type(table, labels, probabilities, threshold):
 
 def validation_sample(spec, npix, n_simulated=2000, planes="rgb"):
     """(images, labels) to choose a threshold on: for ``sim`` the simulator's validation seed
-    (the one training uses, never the test seed); otherwise the named labelled source."""
+    (the one training uses, never the test seed); otherwise the named labelled source, only its
+    validation rows where it has a training table's split column."""
     if spec == "sim":
         from .data import simulated_set
         from .train import VALIDATION_SEED
@@ -71,7 +72,9 @@ def validation_sample(spec, npix, n_simulated=2000, planes="rgb"):
         return simulated_set(n_simulated, VALIDATION_SEED, npix, planes=planes)[:2]
     from .sources import labelled_pictures, open_source
 
-    return labelled_pictures(open_source(spec), npix, planes)[:2]
+    source = open_source(spec)
+    options = {"splits": ("validation",)} if getattr(source, "splits", ()) else {}
+    return labelled_pictures(source, npix, planes, **options)[:2]
 
 
 def morphology_scores(classifier, images, truth):

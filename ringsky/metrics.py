@@ -113,7 +113,9 @@ def format_summary(summary):
             f"ROC AUC {show('roc_auc')}  PR AUC {show('pr_auc')}\n"
             f"at threshold {summary['threshold']:.3f}: precision {show('precision')}  "
             f"recall {show('recall')}  F1 {show('f1')}  accuracy {show('accuracy')}\n"
-            f"confusion: TP {c['tp']}  FP {c['fp']}  FN {c['fn']}  TN {c['tn']}")
+            f"confusion: TP {c['tp']}  FP {c['fp']}  FN {c['fn']}  TN {c['tn']}"
+            + "".join(f"\nrecall of {kind} rings: {r['recall']:.3f} (n={r['n']})"
+                      for kind, r in summary.get("recall_by_ring_type", {}).items()))
 
 
 def plot_roc(labels, probabilities, path, title):

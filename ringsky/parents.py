@@ -145,7 +145,8 @@ def _column(table, choices):
 
 
 class TableParents:
-    """A user's own galaxy list: FITS, VOTable, CSV or parquet with ra/dec in degrees."""
+    """A user's own galaxy list: FITS, VOTable, CSV or parquet with ra/dec in degrees; its other
+    columns (a training table's ``label``, ``ring_type``, ``split``) are kept."""
 
     def __init__(self, path):
         self.path = Path(path)
@@ -165,10 +166,14 @@ class TableParents:
             table.rename_columns([ra, dec], ["ra", "dec"])
         where, row = f"parent table {self.path}", (lambda k: f"row {k + 1}")
         checked_positions(table, where, row)
-        id_column = _column(table, ID_COLUMNS)
+        id_column, size_column = _column(table, ID_COLUMNS), _column(table, SIZE_COLUMNS)
         if id_column:
             table[id_column] = checked_ids(table[id_column], where, row)
-        self.table = _standard(table, id_column, _column(table, SIZE_COLUMNS))
+        self.table = _standard(table, id_column, size_column)
+        for name in table.colnames:  # labels, types and splits travel with each galaxy (ringsky fetch --folder)
+            if name not in (id_column, size_column, "ra", "dec") and name not in self.table.colnames \
+                    and table[name].ndim == 1:
+                self.table[name] = table[name]
 
     def footprint(self, nside):
         return np.unique(tile_index(self.table["ra"], self.table["dec"], nside))

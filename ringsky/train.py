@@ -143,17 +143,21 @@ def _check_same_recipe(settings, crossvalidated):
 
 
 def labelled_sets(spec, npix, planes="rgb", holdout=True):
-    """(train images, labels, table), (validation images, labels, table) from a labelled source;
+    """(train images, labels, table), (validation images, labels, table) from a labelled source.
+    A training table's folder keeps its own split (its test rows are never read here); otherwise
     a galaxy's split follows from its id alone, so adding votes never moves one across the split.
     Without ``holdout`` every galaxy trains and the validation set is None."""
-    from .sources import labelled_pictures, open_source
+    from .sources import learning_sample, open_source
 
-    images, labels, table = labelled_pictures(open_source(spec), npix, planes)
+    images, labels, table = learning_sample(open_source(spec), npix, planes)
     if not holdout:
         if len(np.unique(labels)) < 2:
             raise RingskyError(f"{spec}: training needs both rings and non-rings")
         return (images, labels, table), None
-    held_out = np.array([zlib.crc32(str(i).encode()) % 5 == 0 for i in table["id"]], dtype=bool)
+    if "split" in table.colnames:
+        held_out = np.asarray(table["split"]).astype(str) == "validation"
+    else:
+        held_out = np.array([zlib.crc32(str(i).encode()) % 5 == 0 for i in table["id"]], dtype=bool)
     for name, mask in (("training", ~held_out), ("validation", held_out)):
         if len(np.unique(labels[mask])) < 2:
             raise RingskyError(f"{spec}: the {name} split needs both rings and non-rings "

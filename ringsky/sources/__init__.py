@@ -51,6 +51,18 @@ def labelled_pictures(source, npix, planes="rgb", **options):
     return source.labelled_sample(npix, planes=planes, **options)
 
 
+LEARNING_SPLITS = ("train", "validation")
+
+
+def learning_sample(source, npix, planes="rgb"):
+    """What training and cross-validation may see of a labelled source: all of it, or, for a
+    training table's folder (one with a ``split`` column), its train and validation rows, so
+    that its test rows stay unseen until ``ringsky evaluate``."""
+    if getattr(source, "splits", ()):
+        return labelled_pictures(source, npix, planes, splits=LEARNING_SPLITS)
+    return labelled_pictures(source, npix, planes)
+
+
 def open_source(spec, parents=None, image_format=None, pixscale=None):
     """The source named on the command line. Online surveys take their galaxies from
     ``parents`` (``tractor``, ``sdss`` or a table file; see :mod:`ringsky.parents`), their

@@ -3,12 +3,17 @@
 The manifest (``catalogue.csv`` in the folder, or a CSV path) has ``id`` or ``id_str``,
 ``ra``, ``dec`` (deg) and ``image`` (path relative to the manifest); an optional ``ring``
 column (1/0) is the truth that ``ringsky evaluate`` scores against, and an optional
-``field_arcsec`` the width of each cutout on the sky (for the explorer's sky background).
+``field_arcsec`` the width of each cutout on the sky (for the explorer's sky background). A
+``split`` column (train, validation, test: a training table's, through ``ringsky fetch
+--folder``) is kept: training and cross-validation then use train and validation only, and
+``ringsky evaluate`` the test rows.
 A FITS cutout holds fluxes in nanomaggies as (3, H, W) grz or (5, H, W) ugriz planes; only
 ugriz ones serve 5-channel models.
 """
 import io
+import re
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import astropy.units as u
@@ -136,10 +141,45 @@ class FolderSource:
             return np.asarray(galaxies["field_arcsec"], dtype=float)
         return np.full(len(galaxies), DEFAULT_FIELD)
 
-    def labelled_sample(self, npix, planes="rgb"):
+    @property
+    def splits(self):
+        """The splits a training table's ``split`` column names (train, validation, test), or ()."""
+        return tuple(sorted(set(self.table["split"]))) if "split" in self.table.colnames else ()
+
+    def labelled_sample(self, npix, planes="rgb", splits=None):
+        """Pictures, ring labels and rows; only the rows of ``splits`` when given (see ``splits``)."""
         if "ring" not in self.table.colnames:
             raise RingskyError(f"folder source: {self.manifest} has no 'ring' column to evaluate against")
-        return self._pictures(self.table, npix, planes), np.asarray(self.table["ring"], dtype=int), self.table
+        table = self.table
+        if splits is not None:
+            table = table[np.isin(np.asarray(table["split"]).astype(str), splits)]
+            if not len(table):
+                raise RingskyError(f"folder source: {self.manifest} has no galaxy in split {', '.join(splits)}")
+        return self._pictures(table, npix, planes), np.asarray(table["ring"], dtype=int), table
+
+
+def image_names(ids):
+    """``images/ID.png`` per id, the id made safe for any file system (characters other than
+    letters, digits, ``.``, ``_`` and ``-`` become ``_``); a name two ids share gets the row number."""
+    safe = [re.sub(r"[^A-Za-z0-9._-]", "_", str(i)) for i in ids]
+    taken = Counter(safe)
+    return [f"images/{s}-{k}.png" if taken[s] > 1 else f"images/{s}.png" for k, s in enumerate(safe)]
+
+
+def write_cutout_folder(out, table, images):
+    """A folder this source reads back: uint8 RGB ``images`` as PNGs and ``table`` (``id``,
+    ``ra``, ``dec`` and whatever else should travel, e.g. ``ring``) as ``catalogue.csv``."""
+    out = Path(out)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    names = image_names(table["id"])
+    for image, name in zip(images, names):
+        with atomic_path(out / name) as temporary:
+            Image.fromarray(image).save(temporary, format="PNG")
+    manifest = table.copy(copy_data=False)
+    manifest.add_column(names, name="image", index=3)
+    with atomic_path(out / "catalogue.csv") as temporary:
+        manifest.write(temporary, format="ascii.csv")
+    return manifest
 
 
 def write_simulated_folder(out, n, seed, ring_fraction, npix, workers=1):
@@ -151,7 +191,7 @@ def write_simulated_folder(out, n, seed, ring_fraction, npix, workers=1):
     from .simulated import BASE_NSIDE, DEFAULT_FOOTPRINT
 
     out = Path(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     images, truth = simulate(n, seed=seed, ring_fraction=ring_fraction, npix=npix, workers=workers)
     rng = np.random.default_rng([seed, 7])
     cells = rng.choice(DEFAULT_FOOTPRINT, n)
@@ -159,17 +199,11 @@ def write_simulated_folder(out, n, seed, ring_fraction, npix, workers=1):
     for cell in np.unique(cells):
         chosen = cells == cell
         ra[chosen], dec[chosen] = Tile(BASE_NSIDE, int(cell)).random_positions(rng, int(chosen.sum()))
-    names = [f"images/sim{seed}-{i:06d}.png" for i in truth["id"]]
-    for image, name in zip(images, names):
-        with atomic_path(out / name) as temporary:
-            Image.fromarray(image).save(temporary, format="PNG")
     truth.add_columns([ra, dec], names=["ra", "dec"], indexes=[1, 1])
     truth["ra"].unit = truth["dec"].unit = u.deg
     with atomic_path(out / "truth.fits") as temporary:
         truth.write(temporary, format="fits")
-    manifest = Table({"id": [f"sim{seed}-{i:06d}" for i in truth["id"]], "ra": ra, "dec": dec,
-                      "image": names, "ring": truth["is_ring"].astype(int), "ring_type": truth["ring_type"],
-                      "morphology": truth["morphology"]})
-    with atomic_path(out / "catalogue.csv") as temporary:
-        manifest.write(temporary, format="ascii.csv")
+    write_cutout_folder(out, Table({"id": [f"sim{seed}-{i:06d}" for i in truth["id"]], "ra": ra, "dec": dec,
+                                    "ring": truth["is_ring"].astype(int), "ring_type": truth["ring_type"],
+                                    "morphology": truth["morphology"]}), images)
     return truth
