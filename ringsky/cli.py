@@ -387,7 +387,9 @@ def training_options(p):
     p.add_argument("--input-size", type=int, help="pixels per side (default 64)")
     p.add_argument("--channels", type=int, choices=(1, 3, 5),
                    help="1 = greyscale, 3 = RGB, 5 = ugriz planes (default 1)")
-    p.add_argument("--task", help="ring (binary head, default) or morphology (one class per simulated morphology)")
+    p.add_argument("--task", help="ring (binary head, default), ring+type (and a ring-type head: inner, outer, "
+                                  "inner+outer, pseudo, nuclear, collisional) or morphology (one class per simulated "
+                                  "morphology)")
     p.add_argument("--n-train", type=int, help="simulated training galaxies (default 16000)")
     p.add_argument("--n-validation", type=int, help="simulated validation galaxies (default 2000)")
     p.add_argument("--epochs", type=int, help="default 12")

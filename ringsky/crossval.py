@@ -105,7 +105,8 @@ def crossvalidate(spec, settings, folds=5, seeds=(0,), as_is=False, progress=Tru
     if folds < 2:
         raise RingskyError("cross-validation needs at least 2 folds")
     if settings.task != "ring":
-        raise RingskyError("cross-validation scores ring heads; train morphology models with ringsky train")
+        raise RingskyError("cross-validation scores a ring head alone (task = ring); train morphology and "
+                           "ring+type models with ringsky train")
     _check_init(settings)
     config = initial_classifier(settings)[0].config
     images, labels, table = learning_sample(open_source(spec), config.picture_size, config.planes)

@@ -85,6 +85,21 @@ def morphology_scores(classifier, images, truth):
             "recall_by_class": {c: float((predicted[truth == c] == c).mean()) for c in classes if (truth == c).any()}}
 
 
+def ring_type_scores(classifier, images, labels, table):
+    """A ring-type head's accuracy and recall per type (the most probable type counts) on the
+    rings whose ``ring_type`` is one it knows; None when there is no such ring."""
+    types = np.array(classifier.config.ring_types)
+    kinds = _text(table["ring_type"])
+    known = (np.asarray(labels) == 1) & np.isin(kinds, types)
+    if not known.any():
+        return None
+    predicted = types[np.argmax(classifier.type_probabilities(images[known]), axis=1)]
+    truth = kinds[known]
+    return {"n": int(known.sum()), "accuracy": float((predicted == truth).mean()),
+            "recall_by_type": {t: {"n": int((truth == t).sum()), "recall": float((predicted[truth == t] == t).mean())}
+                               for t in types if (truth == t).any()}}
+
+
 def choose_threshold(classifier, rule=None, validation=None, value=None):
     """The threshold to evaluate at: ``value`` if given; else ``rule`` applied to a labelled
     ``validation`` sample (images, labels); else the model's own."""
@@ -105,6 +120,10 @@ def evaluate(classifier, images, labels, table, threshold, out, survey, resample
     summary["resamples"] = resamples
     summary["calibration"] = reliability(labels, probabilities)
     summary.update(by_type(table, labels, probabilities, threshold))
+    if classifier.config.ring_types and table is not None and "ring_type" in table.colnames:
+        types = ring_type_scores(classifier, images, labels, table)
+        if types:
+            summary["ring_type_head"] = types
     if classifier.config.classes and table is not None and "morphology" in table.colnames:
         summary["morphology"] = morphology_scores(classifier, images, _text(table["morphology"]))
     summary.update({"model_id": classifier.config.model_id, "survey": survey})

@@ -115,7 +115,15 @@ def format_summary(summary):
             f"recall {show('recall')}  F1 {show('f1')}  accuracy {show('accuracy')}\n"
             f"confusion: TP {c['tp']}  FP {c['fp']}  FN {c['fn']}  TN {c['tn']}"
             + "".join(f"\nrecall of {kind} rings: {r['recall']:.3f} (n={r['n']})"
-                      for kind, r in summary.get("recall_by_ring_type", {}).items()))
+                      for kind, r in summary.get("recall_by_ring_type", {}).items())
+            + _type_head_line(summary.get("ring_type_head")))
+
+
+def _type_head_line(scores):
+    if not scores:
+        return ""
+    return (f"\nring-type head: accuracy {scores['accuracy']:.3f} on {scores['n']} typed rings; recall "
+            + ", ".join(f"{t} {r['recall']:.2f} (n={r['n']})" for t, r in scores["recall_by_type"].items()))
 
 
 def plot_roc(labels, probabilities, path, title):

@@ -2,7 +2,8 @@
 
 The head is either one ring logit (binary) or one logit per morphology class (multi-class,
 ``classes`` names them, one of them ``"ring"``); either way the classifier gives P(ring), so
-scoring, thresholds and catalogues treat both alike.
+scoring, thresholds and catalogues treat both alike. A binary head may carry a ring-type head
+beside it: one more logit per name in ``ring_types`` after the ring logit, read only for rings.
 
 A model on disk is two files side by side: ``NAME.safetensors`` (weights, never pickled)
 and ``NAME.json`` (architecture, input size, channels, normalisation, threshold, training
@@ -40,15 +41,17 @@ class ModelConfig:
     threshold: float = 0.5
     crop: float = 1.0
     classes: list = field(default_factory=list)
+    ring_types: list = field(default_factory=list)
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     model_id: str = ""
 
     def untrained(self):
-        """The same network shape and input (architecture, size, channels, normalisation, classes)
-        without this model's threshold, metrics, training record or id."""
+        """The same network shape and input (architecture, size, channels, normalisation, classes,
+        ring types) without this model's threshold, metrics, training record or id."""
         return ModelConfig(architecture=self.architecture, input_size=self.input_size, channels=self.channels,
-                           mean=self.mean, std=self.std, crop=self.crop, classes=list(self.classes))
+                           mean=self.mean, std=self.std, crop=self.crop, classes=list(self.classes),
+                           ring_types=list(self.ring_types))
 
     @property
     def picture_size(self):
@@ -63,8 +66,9 @@ class ModelConfig:
 
     @property
     def outputs(self):
-        """Logits per galaxy: 1 for a binary ring head, one per class otherwise."""
-        return len(self.classes) or 1
+        """Logits per galaxy: 1 for a binary ring head, one per class otherwise, and one per ring
+        type for a ring-type head."""
+        return (len(self.classes) or 1) + len(self.ring_types)
 
 
 @dataclass
@@ -224,6 +228,8 @@ def checked_config(values):
         ("crop", _is_number(config.crop) and 0 < config.crop <= 1, "a number in (0, 1]"),
         ("classes", isinstance(config.classes, list) and all(isinstance(c, str) for c in config.classes)
          and (not config.classes or "ring" in config.classes), "a list of class names that holds \"ring\""),
+        ("ring_types", isinstance(config.ring_types, list) and all(isinstance(t, str) for t in config.ring_types)
+         and not (config.ring_types and config.classes), "a list of type names, beside a binary ring head only"),
         ("training", isinstance(config.training, dict), "an object"),
         ("metrics", isinstance(config.metrics, dict), "an object"),
         ("model_id", isinstance(config.model_id, str), "a string"),
@@ -294,6 +300,14 @@ class Classifier:
         out = [torch.softmax(self.outputs(self.inputs(images[i:i + batch_size])), dim=1).numpy()
                for i in range(0, len(images), batch_size)]
         return np.concatenate(out) if out else np.empty((0, self.config.outputs), dtype=np.float32)
+
+    def type_probabilities(self, images, batch_size=256):
+        """(N, ring types) softmax probabilities of the ring-type head for uint8 pictures: which
+        kind of ring each would be, if it is one."""
+        k = len(self.config.ring_types)
+        out = [torch.softmax(self.outputs(self.inputs(images[i:i + batch_size]))[:, -k:], dim=1).numpy()
+               for i in range(0, len(images), batch_size)]
+        return np.concatenate(out) if out else np.empty((0, k), dtype=np.float32)
 
     def predict(self, images, batch_size=256):
         """Ring probability for each uint8 picture."""

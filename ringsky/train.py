@@ -10,7 +10,9 @@ labelled set, ``inject`` injected ones. ``init`` starts from a ringsky model, an
 a timm encoder's weights file on disk (nothing is downloaded but timm's own ImageNet weights,
 where a hub is reachable); ``unfrozen_blocks`` and ``layer_decay`` say how deep it trains, and
 ``crop`` how much of each cutout the model sees. ``task = "morphology"`` trains a multi-class
-head on the simulator's classes (ring among them) through the same code. Settings come from a
+head on the simulator's classes (ring among them) through the same code; ``task = "ring+type"``
+a ring-type head beside the ring head, on the ``ring_type`` of every ring that has one of
+RING_TYPES (the simulator's, the injection's, a ring-flag table's). Settings come from a
 TOML file of ``name = value`` lines (the fields of TrainSettings) with command-line overrides.
 Every epoch is checkpointed, so an interrupted run resumes where it stopped and ends with the
 same weights.
@@ -37,12 +39,12 @@ from .metrics import crossval_threshold, parse_threshold_rule, select_threshold,
 from .models import Classifier, ModelConfig, build_network, load_classifier, read_encoder_config, save_classifier
 from .pictures import host_pictures
 from .pretrained import MEAN as IMAGENET_MEAN, STD as IMAGENET_STD, architecture_of
-from .simulate import NONRING_TYPES, SIMULATOR_VERSION
+from .simulate import NONRING_TYPES, RING_TYPES, SIMULATOR_VERSION
 
 TRAIN_SEED, VALIDATION_SEED = 1, 2
 MORPHOLOGY_CLASSES = ("ring",) + NONRING_TYPES
 CHOICES = {"schedule": ("cosine", "constant"), "balance": ("none", "weight", "sampler"),
-           "augment": ("dihedral", "affine"), "task": ("ring", "morphology")}
+           "augment": ("dihedral", "affine"), "task": ("ring", "morphology", "ring+type")}
 
 
 @dataclass
@@ -194,7 +196,7 @@ def with_injection(config, images, targets, settings, seed=TRAIN_SEED):
         hosts.append(host_pictures(settings.inject_into, config.input_size, settings.inject_crop))
     injected, table = injected_set(np.concatenate(hosts), settings.inject, seed, config.input_size,
                                    workers=settings.workers)
-    return _mixed(config, images, targets, injected, np.asarray(table["is_ring"], dtype=np.float32))
+    return _mixed(config, images, targets, injected, targets_for(config, table["is_ring"], table))
 
 
 def _check_injectable(config):
@@ -228,8 +230,18 @@ def injected_sets(config, settings):
 
 
 def targets_for(config, labels, table):
-    """What the loss compares against: ring labels (float) for a binary head, or class indices
-    from the table's ``morphology`` column for a multi-class one."""
+    """What the loss compares against: ring labels (float) for a binary head; with a ring-type
+    head, (ring label, type index) pairs, the index -1 for non-rings and for rings of no type in
+    ``config.ring_types`` (they train the ring head only); or class indices from the table's
+    ``morphology`` column for a multi-class head."""
+    if config.ring_types:
+        if "ring_type" not in table.colnames:
+            raise RingskyError("a ring+type model needs a 'ring_type' column in its training data")
+        column = table["ring_type"]
+        types = np.asarray(column.filled("") if hasattr(column, "filled") else column).astype(str)
+        index = np.array([config.ring_types.index(t) if t in config.ring_types else -1 for t in types])
+        rings = np.asarray(labels, dtype=np.float32)
+        return np.stack([rings, np.where(rings == 1, index, -1).astype(np.float32)], axis=1)
     if not config.classes:
         return np.asarray(labels, dtype=np.float32)
     if "morphology" not in table.colnames:
@@ -243,6 +255,8 @@ def targets_for(config, labels, table):
 def ring_labels(config, targets):
     """1 for rings, 0 otherwise, from either kind of target."""
     targets = np.asarray(targets)
+    if config.ring_types:
+        return targets[:, 0].astype(int)
     return (targets == config.classes.index("ring")).astype(int) if config.classes else targets.astype(int)
 
 
@@ -279,9 +293,17 @@ def class_balance(config, y, balance):
 
 
 def _loss(config, outputs, targets, weight):
+    """Cross-entropy of the classes, or of the ring logit, plus that of the ring-type head over
+    the typed rings of the batch."""
     if config.classes:
         return torch.nn.functional.cross_entropy(outputs, targets, weight=weight)
-    return torch.nn.functional.binary_cross_entropy_with_logits(outputs[:, 0], targets, pos_weight=weight)
+    if not config.ring_types:
+        return torch.nn.functional.binary_cross_entropy_with_logits(outputs[:, 0], targets, pos_weight=weight)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(outputs[:, 0], targets[:, 0], pos_weight=weight)
+    typed = targets[:, 1] >= 0
+    if typed.any():
+        loss = loss + torch.nn.functional.cross_entropy(outputs[typed, 1:], targets[typed, 1].long())
+    return loss
 
 
 def fit(classifier, train_set, validation_set, settings, progress=True, checkpoint=None):
@@ -296,7 +318,7 @@ def fit(classifier, train_set, validation_set, settings, progress=True, checkpoi
     generator = torch.Generator().manual_seed(settings.seed)
     x_train = classifier.inputs(train_images)
     y_train = torch.from_numpy(np.asarray(train_targets, dtype=np.int64 if config.classes else np.float32))
-    loss_weight, draw_weight = class_balance(config, y_train, settings.balance)
+    loss_weight, draw_weight = class_balance(config, y_train[:, 0] if config.ring_types else y_train, settings.balance)
     optimiser = torch.optim.AdamW(optimiser_groups(network, settings.unfrozen_blocks, settings.weight_decay,
                                                    settings.layer_decay), lr=settings.learning_rate)
     steps_per_epoch = max(1, len(x_train) // settings.batch_size)
@@ -403,12 +425,13 @@ def initial_classifier(settings):
     imagenet = architecture_of(settings.init)
     init = Path(settings.init) if settings.init and not imagenet else None
     classes = list(MORPHOLOGY_CLASSES) if settings.task == "morphology" else []
+    ring_types = list(RING_TYPES) if settings.task == "ring+type" else []
     if init is not None and init.with_suffix(".json").is_file():
         encoder = read_encoder_config(init)
         if encoder is not None:
             config = ModelConfig(architecture=encoder.architecture, input_size=settings.input_size,
                                  channels=encoder.channels, mean=encoder.mean, std=encoder.std, crop=settings.crop,
-                                 classes=classes)
+                                 classes=classes, ring_types=ring_types)
             return Classifier(build_network(config, weights=init.with_suffix(".safetensors")), config), encoder.model_id
         classifier = load_classifier(init)
         config = classifier.config.untrained()
@@ -416,9 +439,13 @@ def initial_classifier(settings):
         if settings.task == "morphology" and not config.classes:
             raise RingskyError(f"{settings.init} has a binary ring head; a morphology model needs a "
                                "multi-class one (train it with task = \"morphology\")")
+        if config.ring_types != ring_types:
+            raise RingskyError(f"{settings.init} has {'a' if config.ring_types else 'no'} ring-type head and "
+                               f"fine-tuning keeps a model's head: for task = {settings.task!r} start from an "
+                               "encoder or imagenet:ARCH")
         return Classifier(classifier.network, config), classifier.config.model_id
     config = ModelConfig(architecture=imagenet or settings.architecture, input_size=settings.input_size,
-                         channels=settings.channels, crop=settings.crop, classes=classes)
+                         channels=settings.channels, crop=settings.crop, classes=classes, ring_types=ring_types)
     if imagenet:
         config.mean, config.std = IMAGENET_MEAN, IMAGENET_STD
         return Classifier(build_network(config, weights=settings.init), config), settings.init

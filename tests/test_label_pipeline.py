@@ -8,13 +8,15 @@ from astropy.table import Table
 from conftest import config_home, run_cli
 from replay_server import replay_server
 
+from ringsky.simulate import RING_TYPES
+
 RING_FLAGS = (4, 8, 12, 2, 16, 4 + 16)
 
 
 def write_flags(path, n=40):
     """``n`` galaxies a few arcmin apart near (150, 2) deg, half of them rings of every type."""
     rng = np.random.default_rng(3)
-    flags = [RING_FLAGS[k % len(RING_FLAGS)] if k % 2 else 0 for k in range(n)]
+    flags = [RING_FLAGS[(k // 2) % len(RING_FLAGS)] if k % 2 else 0 for k in range(n)]
     rows = [f"{5870000000000 + k},{150 + rng.uniform(-0.4, 0.4):.6f},{2 + rng.uniform(-0.4, 0.4):.6f},0.05,{f}"
             for k, f in enumerate(flags)]
     path.write_text("objid,ra,dec,z,ring_flags\n" + "\n".join(rows) + "\n")
@@ -44,9 +46,9 @@ def test_flags_to_fetched_folder_to_trained_and_evaluated_model(tmp_path):
     assert list(manifest["ring_type"]) == list(table["ring_type"][rows])
     assert all((folder / name).is_file() for name in manifest["image"])
 
-    learning = int(np.isin(table["split"], ("train", "validation")).sum())
+    learning = int(np.isin(np.asarray(table["split"]).astype(str), ("train", "validation")).sum())
     trained = run_cli("train", "--labelled", f"folder:{folder}", "--architecture", "simple_cnn", "--input-size", 32,
-                      "--epochs", 1, "--batch-size", 8, "--out", tmp_path / "model", "--quiet",
+                      "--epochs", 1, "--batch-size", 8, "--task", "ring+type", "--out", tmp_path / "model", "--quiet",
                       env={"RINGSKY_CACHE": str(tmp_path / "cache")})
     assert "model " in trained.stdout
     config = json.loads((tmp_path / "model.json").read_text())
@@ -60,6 +62,9 @@ def test_flags_to_fetched_folder_to_trained_and_evaluated_model(tmp_path):
     assert f"test set: {len(test)} galaxies ({int(test['label'].sum())} rings" in evaluated.stdout
     for kind in set(test["ring_type"][test["label"] == 1]):
         assert f"recall of {kind} rings: " in evaluated.stdout
+    typed = int(np.isin(np.asarray(test["ring_type"]).astype(str), RING_TYPES).sum())  # inner+pseudo is none of the head's types
+    assert 0 < typed < int(test["label"].sum()) and "ring-type head: accuracy" in evaluated.stdout
+    assert f" on {typed} typed rings" in evaluated.stdout
     everything = run_cli("evaluate", "--survey", f"folder:{folder}", "--model", tmp_path / "model.json", "--split",
                          "all", "--resamples", 10, "--out", tmp_path / "all", env={"RINGSKY_CACHE": str(tmp_path / "cache")})
     assert f"test set: {len(table)} galaxies" in everything.stdout

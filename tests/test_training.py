@@ -15,8 +15,9 @@ from ringsky.finetune import blocks, optimiser_groups
 from ringsky.metrics import crossval_threshold, select_threshold
 from ringsky.models import Classifier, ModelConfig, ModelFileError, build_network, load_classifier
 from ringsky import RingskyError
-from ringsky.train import (TRAIN_SEED, VALIDATION_SEED, TrainSettings, class_balance, fit, load_settings,
-                           settings_from, train, with_injection, with_rehearsal)
+from ringsky.simulate import RING_TYPES
+from ringsky.train import (TRAIN_SEED, VALIDATION_SEED, TrainSettings, _loss, class_balance, fit, load_settings,
+                           settings_from, targets_for, train, with_injection, with_rehearsal)
 
 TINY = {"input_size": 32, "n_train": 256, "n_validation": 64, "epochs": 2, "batch_size": 32, "workers": 1}
 
@@ -225,6 +226,39 @@ def test_a_morphology_head_gives_ring_probabilities_like_a_binary_one(tmp_path):
     predicted = np.array(config.classes)[classifier.class_probabilities(images).argmax(axis=1)]
     assert summary["morphology"]["accuracy"] == pytest.approx((predicted == np.asarray(truth["morphology"])).mean())
     assert set(summary["morphology"]["recall_by_class"]) == set(truth["morphology"])
+
+
+def test_a_ring_type_head_beside_the_ring_head_is_scored_per_type(tmp_path, small_model):
+    config = train(TrainSettings(architecture="simple_cnn", task="ring+type", **TINY), tmp_path / "m", progress=False)
+    assert config.ring_types == list(RING_TYPES) and config.outputs == 1 + len(RING_TYPES)
+    classifier = load_classifier(tmp_path / "m")
+    images, labels, truth = simulated_set(64, VALIDATION_SEED, 32)
+    by_type = classifier.type_probabilities(images)
+    assert by_type.shape == (64, len(RING_TYPES)) and np.allclose(by_type.sum(axis=1), 1, atol=1e-5)
+    ring_logit = classifier.outputs(classifier.inputs(images))[:, 0]
+    assert np.allclose(classifier.predict(images), torch.sigmoid(ring_logit).numpy(), atol=1e-5)
+    summary = evaluate(classifier, images, labels, truth, config.threshold, tmp_path / "eval", "sim", resamples=20)
+    rings = labels == 1
+    predicted = np.array(RING_TYPES)[by_type[rings].argmax(axis=1)]
+    head = summary["ring_type_head"]
+    assert head["n"] == rings.sum() and head["accuracy"] == pytest.approx((predicted == truth["ring_type"][rings]).mean())
+    assert set(head["recall_by_type"]) == set(truth["ring_type"][rings])
+    with pytest.raises(RingskyError, match="no ring-type head"):
+        train(TrainSettings(init=str(small_model), task="ring+type", **TINY), tmp_path / "n", progress=False)
+
+
+def test_the_ring_type_loss_counts_only_rings_of_a_known_type():
+    config = ModelConfig(architecture="simple_cnn", ring_types=["inner", "outer"])
+    table = Table({"ring_type": ["inner", "outer", "inner+pseudo", "", "outer"]})
+    targets = targets_for(config, [1, 1, 1, 0, 0], table)
+    assert targets.tolist() == [[1, 0], [1, 1], [1, -1], [0, -1], [0, -1]]  # a non-ring has no type
+    outputs = torch.tensor([[2.0, 1.0, -1.0], [0.5, 0.0, 3.0], [1.0, 9.0, -9.0], [-1.0, 5.0, 0.0], [0.0, 0.0, 0.0]])
+    y = torch.from_numpy(targets)
+    ring = torch.nn.functional.binary_cross_entropy_with_logits(outputs[:, 0], y[:, 0])
+    kind = torch.nn.functional.cross_entropy(outputs[:2, 1:], torch.tensor([0, 1]))
+    assert torch.isclose(_loss(config, outputs, y, None), ring + kind)
+    with pytest.raises(RingskyError, match="ring_type"):
+        targets_for(config, [1], Table({"morphology": ["spiral"]}))
 
 
 def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_model(tmp_path):
