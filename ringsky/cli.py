@@ -309,28 +309,67 @@ def cmd_labels_flags(args):
 
     import astropy.units as u
 
+    from .catalogs.galaxyzoo import read_table
     from .catalogs.ringflags import read_ring_flags
-    from .labels import flags_training_table, split_counts, type_counts, write_table
+    from .labels import flags_training_table, mark_disagreements, split_counts, type_counts, write_table
 
+    if args.disagreements and not args.buta:
+        raise UsageError(f"--disagreements {args.disagreements} needs --buta, the table to disagree with")
     table = flags_training_table(read_ring_flags(args.flags), args.split, args.nside, args.radius * u.arcsec,
                                  args.seed)
+    hard_line = ""
+    if args.buta:
+        table = mark_disagreements(table, read_table(args.buta))
+        hard = table[table["disagrees"]]
+        hard_path = Path(args.out).with_name(f"{Path(args.out).stem}-disagreements{Path(args.out).suffix}")
+        write_table(hard, hard_path)
+        if args.disagreements == "drop":
+            table = table[~table["disagrees"]]
+        hard_line = (f"{len(hard)} galaxies where Buta (2017) disagrees "
+                     f"({'dropped' if args.disagreements == 'drop' else 'marked in the disagrees column'}), "
+                     f"kept apart as an evaluation table -> {hard_path}\n")
     write_table(table, args.out)
     print(f"training table: {len(table)} galaxies ({int(table['label'].sum())} rings, "
           f"{int((table['label'] == 0).sum())} vetted non-rings), {table.meta['DUPLICAT']} duplicates dropped, "
           f"split by {args.split}\n{json.dumps(split_counts(table))}\nper ring type: {json.dumps(type_counts(table))}"
-          f"\n-> {args.out}")
+          f"\n{hard_line}-> {args.out}")
 
 
 def cmd_labels_agreement(args):
     import astropy.units as u
 
-    from .catalogs.galaxyzoo import read_table
+    from .catalogs.galaxyzoo import read_galaxy_zoo, read_table
     from .catalogs.ringflags import read_ring_flags
-    from .labels import flags_agreement, write_agreement
+    from .labels import (agreement_markdown, flags_agreement, flags_zoo_agreement, write_agreement,
+                         zoo_agreement_markdown)
 
-    confusion, hard = flags_agreement(read_ring_flags(args.flags), read_table(args.buta), args.radius * u.arcsec)
-    text = write_agreement(confusion, hard, args.out, args.flags, args.buta)
-    print(f"{text}{len(hard)} galaxies where the two disagree on any ring -> {Path(args.out) / 'disagreements.fits'}")
+    if not (args.buta or args.zoo):
+        raise UsageError("give --buta, --zoo or both: the label sources to compare the flags with")
+    flags, radius = read_ring_flags(args.flags), args.radius * u.arcsec
+    sections, hard_cases, counts = [], {}, []
+    if args.buta:
+        confusion, hard = flags_agreement(flags, read_table(args.buta), radius)
+        sections.append(agreement_markdown(confusion, args.flags, args.buta))
+        hard_cases["disagreements.fits"] = hard
+        counts.append(f"{len(hard)} with Buta (2017)")
+    for label, source in (_zoo_option(value) for value in args.zoo):
+        confusion, hard = flags_zoo_agreement(flags, read_galaxy_zoo(source), radius)
+        sections.append(zoo_agreement_markdown(confusion, args.flags, label, source))
+        hard_cases[f"disagreements_{label}.fits"] = hard
+        counts.append(f"{len(hard)} with {label}")
+    text = write_agreement(sections, hard_cases, args.out)
+    print(f"{text}galaxies where the flags and another source disagree on any ring: {', '.join(counts)} "
+          f"-> {args.out}")
+
+
+def _zoo_option(value):
+    """``--zoo LABEL=SOURCE`` (a file, or gz2/gzdecals to download), or ``gz2``/``gzdecals`` alone."""
+    label, _, source = value.partition("=")
+    if not source:
+        if label not in ("gz2", "gzdecals"):
+            raise UsageError(f"--zoo {value}: expected LABEL=TABLE, gz2 or gzdecals")
+        source = label
+    return label, source
 
 
 def cmd_demo(args):
@@ -581,13 +620,19 @@ def build_parser():
                                   "rings and vetted non-rings, split", parents=[common])
     p.add_argument("--flags", required=True, help="table with objid, ra, dec, ring_flags (2 nuclear, 4 inner, "
                    "8 outer, 16 pseudo; 0 no ring), e.g. ../shared/data/catalogues/sdss_ring_flags.csv")
+    p.add_argument("--buta", help="table written by 'ringsky labels buta': galaxies it also holds are compared "
+                                  "(match within 3\") and its disagreements written beside --out as OUT-disagreements")
+    p.add_argument("--disagreements", choices=("mark", "drop"),
+                   help="with --buta: mark them in a 'disagrees' column (default), or drop them from the table")
     split_options(p, radius_help="arcsec: duplicate radius")
     p.set_defaults(func=cmd_labels_flags)
 
-    p = label_commands.add_parser("agreement", help="expert ring flags against Buta (2017): a confusion table per "
-                                  "ring type and the galaxies they disagree on", parents=[common])
+    p = label_commands.add_parser("agreement", help="expert ring flags against Buta (2017) and Galaxy Zoo tables: "
+                                  "a confusion table per ring type and the galaxies they disagree on", parents=[common])
     p.add_argument("--flags", required=True, help="ring-flag table (as for labels flags)")
-    p.add_argument("--buta", required=True, help="table written by 'ringsky labels buta'")
+    p.add_argument("--buta", help="table written by 'ringsky labels buta'")
+    p.add_argument("--zoo", action="append", default=[], help="LABEL=TABLE, a Galaxy Zoo table (with ring votes, or "
+                   "a list of rings such as buta2017_gz2_matched.csv), or gz2 / gzdecals to download; repeatable")
     p.add_argument("--radius", type=float, default=3.0, help="match radius in arcsec (default 3)")
     p.add_argument("--out", required=True, help="output folder: agreement.md, disagreements.fits")
     p.set_defaults(func=cmd_labels_agreement)

@@ -238,12 +238,72 @@ def flags_agreement(flags, buta, radius=3 * u.arcsec):
     return confusion, hard
 
 
-def write_agreement(confusion, hard, out_dir, flags_path, buta_path):
-    """``agreement.md`` (the confusion table) and ``disagreements.fits`` (the hard cases) in
-    ``out_dir``; returns the markdown."""
+VERDICTS = ("ring", "not ring", "uncertain")
+
+
+def zoo_verdicts(zoo, min_votes=20, ring_fraction=0.5, max_ring_fraction=0.05):
+    """Each Galaxy Zoo row's ring verdict from its volunteers: "ring" (at least ``min_votes`` votes
+    and a ring fraction of at least ``ring_fraction``), "not ring" (enough votes, at most
+    ``max_ring_fraction``: the builder's vetted negatives) or "uncertain". A table without vote
+    columns (such as Buta's rings joined to Galaxy Zoo) is a list of rings: every row "ring"."""
+    if "ring_fraction" not in zoo.colnames:
+        return np.full(len(zoo), "ring", dtype=object)
+    votes = np.ma.filled(np.ma.asarray(zoo["votes"], dtype=float), 0)
+    fraction = np.ma.filled(np.ma.asarray(zoo["ring_fraction"], dtype=float), np.nan)
+    verdict = np.full(len(zoo), "uncertain", dtype=object)
+    verdict[(votes >= min_votes) & (fraction >= ring_fraction)] = "ring"
+    verdict[(votes >= min_votes) & (fraction <= max_ring_fraction)] = "not ring"
+    return verdict
+
+
+def flags_zoo_agreement(flags, zoo, radius=3 * u.arcsec, min_votes=20, ring_fraction=0.5, max_ring_fraction=0.05):
+    """Expert ring flags against a Galaxy Zoo table's verdicts (``zoo_verdicts`` with these cuts)
+    on the galaxies both hold: per flags ring type (any ring, none, then each type) how many the
+    volunteers call a ring, not a ring or leave uncertain; and the hard cases, where the flags
+    and a confident volunteer verdict disagree."""
+    index, separation = match(skycoord(flags), skycoord(zoo), radius)
+    shared = index >= 0
+    mine, verdict = flags[shared], zoo_verdicts(zoo, min_votes, ring_fraction, max_ring_fraction)[index[shared]]
+    kinds = np.asarray(mine["ring_type"]).astype(str)
+    ringed = np.asarray(mine["has_ring"], dtype=bool)
+    groups = {"any ring": ringed, "none": ~ringed}
+    groups.update({kind: kinds == kind for kind in sorted(set(kinds) - {"none"})})
+    confusion = Table(rows=[(name, int(chosen.sum()), *(int((chosen & (verdict == v)).sum()) for v in VERDICTS))
+                            for name, chosen in groups.items()],
+                      names=("flags_ring_type", "shared", "zoo_ring", "zoo_not_ring", "zoo_uncertain"))
+    confusion.meta.update({"SHARED": int(shared.sum()), "RADIUS": radius.to_value("arcsec"),
+                           "VOTES": "ring_fraction" in zoo.colnames, "MINVOTES": min_votes, "RINGF": ring_fraction,
+                           "MAXRINGF": max_ring_fraction})
+    differ = (ringed & (verdict == "not ring")) | (~ringed & (verdict == "ring"))
+    hard = Table({"id": mine["id"][differ], "ra": mine["ra"][differ], "dec": mine["dec"][differ],
+                  "ring_flags": mine["ring_flags"][differ], "flags_ring_type": mine["ring_type"][differ],
+                  "zoo_verdict": verdict[differ].astype(str),
+                  "separation_arcsec": separation[shared][differ].to_value("arcsec")})
+    return confusion, hard
+
+
+def mark_disagreements(table, buta, radius=3 * u.arcsec):
+    """A flags training table with ``buta_name`` and ``disagrees`` columns: True where Buta (2017)
+    holds the galaxy (nearest within ``radius``) and its any-ring verdict is not the table's label."""
+    index, _ = match(skycoord(table), skycoord(buta), radius)
+    shared = index >= 0
+    theirs = np.zeros(len(table), dtype=bool)
+    theirs[shared] = np.asarray(buta["has_ring"], dtype=bool)[index[shared]]
+    names = np.full(len(table), "", dtype=object)
+    names[shared] = np.asarray(buta["name"]).astype(str)[index[shared]]
+    table["buta_name"] = names.astype(str)
+    table["disagrees"] = shared & (theirs != np.asarray(table["label"], dtype=bool))
+    return table
+
+
+def write_agreement(sections, hard_cases, out_dir):
+    """``agreement.md`` (one confusion table per section) and one FITS table of hard cases per
+    source (``disagreements.fits`` for Buta, ``disagreements_LABEL.fits`` for a Galaxy Zoo
+    table) in ``out_dir``; returns the markdown."""
     out_dir = Path(out_dir)
-    write_table(hard, out_dir / "disagreements.fits")
-    text = agreement_markdown(confusion, flags_path, buta_path)
+    for name, hard in hard_cases.items():
+        write_table(hard, out_dir / name)
+    text = "\n".join(sections)
     with atomic_path(out_dir / "agreement.md") as temporary:
         temporary.write_text(text)
     return text
@@ -255,5 +315,21 @@ def agreement_markdown(confusion, flags_path, buta_path):
              "rings and pseudo-rings count alike; the flags' pseudo bit is its own type.", "",
              "| ring type | both say ring | flags only | Buta only | neither |", "|---|---|---|---|---|"]
     lines += [f"| {r['ring_type']} | {r['both']} | {r['flags_only']} | {r['buta_only']} | {r['neither']} |"
+              for r in confusion]
+    return "\n".join(lines) + "\n"
+
+
+def zoo_agreement_markdown(confusion, flags_path, label, zoo_path):
+    if confusion.meta["VOTES"]:
+        m = confusion.meta
+        how = (f"the volunteers' verdict from the ring vote fraction (ring: >= {m['MINVOTES']:g} votes and >= "
+               f"{m['RINGF']:g}; not ring: >= {m['MINVOTES']:g} votes and <= {m['MAXRINGF']:g}, the builder's "
+               "vetted negatives; otherwise uncertain)")
+    else:
+        how = "a table of rings without ring votes, so every galaxy it holds counts as a ring"
+    lines = [f"Expert ring flags ({flags_path}) against Galaxy Zoo {label} ({zoo_path}): {confusion.meta['SHARED']} "
+             f"galaxies in both within {confusion.meta['RADIUS']:g}\"; {how}.", "",
+             "| flags ring type | shared | Galaxy Zoo: ring | not ring | uncertain |", "|---|---|---|---|---|"]
+    lines += [f"| {r['flags_ring_type']} | {r['shared']} | {r['zoo_ring']} | {r['zoo_not_ring']} | {r['zoo_uncertain']} |"
               for r in confusion]
     return "\n".join(lines) + "\n"

@@ -156,3 +156,42 @@ def test_ring_flags_and_buta_agree_or_disagree_galaxy_by_galaxy(tmp_path):
     assert len(hard) == rows["any ring"][1] + rows["any ring"][2]  # flags only + Buta only
     assert (hard["separation_arcsec"] <= 3).all()
     assert ((hard["ring_flags"] == 0) == (hard["flags_ring_type"] == "none")).all()
+
+
+def test_ring_flags_against_galaxy_zoo_votes_per_ring_type(tmp_path):
+    # votes, ring votes, flags: agree on a ring, two hard cases, agree on none, two uncertain (few votes, 0.25)
+    rows = [(40, 30, 4), (40, 30, 0), (40, 1, 8), (40, 1, 0), (10, 9, 12), (40, 10, 0)]
+    zoo = Table({"ra": [150 + 0.01 * k for k in range(6)], "dec": [2.0] * 6,
+                 "total_classifications": [r[0] for r in rows], "t08_odd_feature_a19_ring_count": [r[1] for r in rows]})
+    zoo.write(tmp_path / "gz2.fits")
+    flags = "objid,ra,dec,ring_flags\n" + "\n".join(f"{k},{150 + 0.01 * k + 1e-4},2.0,{r[2]}" for k, r in enumerate(rows))
+    (tmp_path / "flags.csv").write_text(flags + "\n7,151,3,4\n")  # the last is in no Galaxy Zoo table
+    result = run_cli("labels", "agreement", "--flags", tmp_path / "flags.csv", "--zoo", f"gz2={tmp_path / 'gz2.fits'}",
+                     "--out", tmp_path / "agree")
+    text = (tmp_path / "agree" / "agreement.md").read_text()
+    assert "6 galaxies in both" in text and "ring: >= 20 votes and >= 0.5" in text
+    assert "| any ring | 3 | 1 | 1 | 1 |" in text and "| none | 3 | 1 | 1 | 1 |" in text
+    assert "| inner | 1 | 1 | 0 | 0 |" in text and "| inner+outer | 1 | 0 | 0 | 1 |" in text
+    hard = Table.read(tmp_path / "agree" / "disagreements_gz2.fits")
+    assert sorted(hard["id"]) == ["1", "2"] and list(hard["zoo_verdict"][np.argsort(hard["id"])]) == ["ring", "not ring"]
+    assert "2 with gz2" in result.stdout
+    assert_one_line_error(run_cli("labels", "agreement", "--flags", tmp_path / "flags.csv", "--out", tmp_path / "x",
+                                  check=False), 2, "--buta, --zoo or both")
+
+
+@pytest.mark.skipif(not (CATALOGUES / "sdss_ring_flags.csv").exists(), reason="../shared/data is absent")
+def test_the_flags_builder_marks_or_drops_what_buta_disagrees_with_and_keeps_it_apart(tmp_path):
+    run_cli("labels", "buta", "--source", CATALOGUES / "buta2017_table2.tex", "--out", tmp_path / "buta.fits")
+    flags = ("labels", "flags", "--flags", CATALOGUES / "sdss_ring_flags.csv", "--buta", tmp_path / "buta.fits")
+    marked = run_cli(*flags, "--out", tmp_path / "marked.fits")
+    table, hard = Table.read(tmp_path / "marked.fits"), Table.read(tmp_path / "marked-disagreements.fits")
+    assert len(table) == 8527 and table["disagrees"].sum() == len(hard) > 0
+    assert set(hard["id"]) == set(table["id"][table["disagrees"]]) and (hard["buta_name"] != "").all()
+    assert f"{len(hard)} galaxies where Buta (2017) disagrees (marked" in marked.stdout
+    run_cli(*flags, "--disagreements", "drop", "--out", tmp_path / "dropped.fits")
+    dropped = Table.read(tmp_path / "dropped.fits")
+    assert len(dropped) == len(table) - len(hard) and not set(dropped["id"]) & set(hard["id"])
+    assert list(dropped["split"]) == list(table["split"][~table["disagrees"]])  # the split is made before the drop
+    refused = run_cli("labels", "flags", "--flags", CATALOGUES / "sdss_ring_flags.csv", "--disagreements", "drop",
+                      "--out", tmp_path / "x.fits", check=False)
+    assert_one_line_error(refused, 2, "needs --buta")
