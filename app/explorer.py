@@ -20,7 +20,7 @@ from PIL import Image
 
 from filter_view import filter_panel, rows_passing
 from known_catalogues import known_catalogues, matched_to, overlay_args
-from plain_text import as_text
+from plain_text import notice
 from selection import newest_click
 from sky_view import (ONLINE_SURVEYS, ensure_background, ensure_markers, last_click, moc_json, shown_mask, sky,
                       view_of)
@@ -161,7 +161,7 @@ def detail(row, frame, table, path, opts, votes, threshold, shown):
         left.image(big, caption="cutout")
         right.image(overlay(big, smoothgrad(classifier, seen)), caption="saliency (SmoothGrad)")
     except RingskyError as error:
-        st.info(as_text(f"No cutout: {error}"))
+        notice(f"No cutout: {error}")
     ra, dec = galaxy["ra"], galaxy["dec"]
     st.markdown(f"[Legacy Surveys viewer](https://www.legacysurvey.org/viewer?ra={ra:.6f}&dec={dec:.6f}"
                 f"&layer=ls-dr10&zoom=16) · [SDSS SkyServer](https://skyserver.sdss.org/dr18/"
@@ -194,16 +194,16 @@ def export(table, frame, shown, path, votes):
 
         try:
             receivers = send_table(selection, f"{stem}-selection")
-            st.success(as_text(f"sent {len(selection)} rows to {len(receivers)} SAMP client(s)"))
+            notice(f"sent {len(selection)} rows to {len(receivers)} SAMP client(s)")
         except RingskyError as error:
-            st.warning(as_text(error))
+            notice(error)
     if st.button("Export votes as a training set", key="export-votes"):
         try:
             manifest = export_labels(table, votes, source_of(table.meta["SURVEY"]),
                                      Path(path).with_name(f"{stem}.labels"))
-            st.success(as_text(f"wrote {manifest}: train with  ringsky train --labelled folder:{manifest.parent}"))
+            notice(f"wrote {manifest}: train with  ringsky train --labelled folder:{manifest.parent}")
         except RingskyError as error:
-            st.warning(as_text(error))
+            notice(error)
 
 
 def select(*clicks):
@@ -223,7 +223,7 @@ def main():
         version = path.stat().st_mtime_ns  # the cached readers below start again for a new file
         table, frame, known = load(str(path), version, tuple(opts.overlay))
     except (RingskyError, OSError) as error:
-        st.error(as_text(f"cannot open the catalogue: {error}"))
+        notice(f"cannot open the catalogue: {error}")
         st.stop()
     threshold = float(table.meta["THRESH"])
     votes = verdicts(path)

@@ -1,14 +1,15 @@
-"""Strings from catalogues, sources and errors shown as text in Streamlit's Markdown messages.
+"""Messages that carry strings from catalogues, sources and errors, shown as plain text.
 
-``st.info``, ``st.success``, ``st.warning`` and ``st.error`` render Markdown, so a hostile id
-such as ``![x](https://host/p.png)`` would become an image fetched from another host. Every
-ASCII punctuation character may be backslash-escaped in CommonMark, and then shows as itself.
+Streamlit's message boxes (``st.info``, ``st.success``, ``st.warning``, ``st.error``) render
+GitHub Markdown: a hostile id such as ``![x](https://host/p.png)`` becomes an image fetched from
+another host, and a URL stays a link even with every character backslash-escaped (GitHub's
+autolinks, seen in Chromium by tests/test_app.py). So a message is ``st.text``, which shows
+exactly its characters, in a bordered box.
 """
-import re
-
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+import streamlit as st
 
 
-def as_text(value):
-    """``value`` as Markdown that renders to exactly its characters."""
-    return _PUNCTUATION.sub(r"\\\1", str(value))
+def notice(text):
+    """Show ``text`` (any string, any origin) as a message of exactly its characters."""
+    with st.container(border=True):
+        st.text(str(text))

@@ -2,6 +2,7 @@
 names for files derived from others."""
 import hashlib
 import os
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,11 +13,18 @@ def part_path(path):
     return path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
 
 
-def remove_stale_parts(folder):
+def remove_stale_parts(folder, idle_seconds=None):
     """Delete the temporary files that runs killed mid-write left in ``folder`` (SIGKILL, power
-    loss): a run starting there owns the folder, so no live writer's file is among them."""
+    loss, a Dask worker stopped): a run starting in its own output folder owns it, so every one
+    is stale; in a folder that runs share (the cache), only those nobody has written to for
+    ``idle_seconds``, since a live writer touches its file with every batch."""
+    now = time.time()
     for stale in Path(folder).glob(".*.part"):
-        stale.unlink(missing_ok=True)
+        try:
+            if idle_seconds is None or now - stale.stat().st_mtime > idle_seconds:
+                stale.unlink()
+        except FileNotFoundError:  # its writer finished or another run swept it meanwhile
+            pass
 
 
 @contextmanager

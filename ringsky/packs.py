@@ -10,7 +10,9 @@ not packed), the tile, the pictures' size and kind, and a hash of the tile's gal
 sizes, which set a survey cutout's field), so a changed source or parent list gets a new pack
 and a stale one is never read. It is written as the tile is first decoded, with plain
 sequential writes (a full disk is then an error naming the file, not a bus error), and moved
-into place only when every row has been written.
+into place only when every row has been written. A half-written pack that a killed run left
+behind is removed by the next run that writes a pack beside it, once nobody has written to it
+for STALE_PART_SECONDS.
 """
 import hashlib
 import os
@@ -20,9 +22,13 @@ import numpy as np
 
 from . import RingskyError, __version__
 from .config import cache_dir, conf
-from .fileio import part_path
+from .fileio import part_path, remove_stale_parts
 from .imaging import DEPTH
 from .sources import pictures
+
+STALE_PART_SECONDS = 120
+"""A pack being written is touched with every batch; one untouched this long is stale. Sweeping
+a slow live writer's costs only its pack, never a result: the pack is then not kept."""
 
 
 def pack_path(source, tile, galaxies, npix, planes):
@@ -61,6 +67,7 @@ def tile_pictures(source, tile, galaxies, npix, planes="rgb"):
         yield lambda start, stop: np.array(pack[start:stop])
         return
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(path.parent, idle_seconds=STALE_PART_SECONDS)
     temporary = part_path(path)
     try:
         with open(temporary, "wb") as out:
@@ -73,7 +80,10 @@ def tile_pictures(source, tile, galaxies, npix, planes="rgb"):
 
             yield read
         if rows.complete:
-            os.replace(temporary, path)
+            try:
+                os.replace(temporary, path)
+            except FileNotFoundError:  # swept as stale by another run: the pack is made another time
+                pass
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -11,7 +11,6 @@ from contextlib import closing
 
 import numpy as np
 import pytest
-from astropy.io import fits
 from astropy.table import Table
 from conftest import REPO, assert_one_line_error, require_tool, run_cli
 
@@ -25,6 +24,8 @@ from sky_view import remove_served_files  # noqa: E402
 ARTIFACTS = REPO / "artifacts"
 HOSTILE_TITLE = "<script>window.__pwned = 1</script> rings"
 HOSTILE_NAME = "<img src=x onerror=\"window.__pwned = 2\">"
+REMOTE = "203.0.113.9"  # TEST-NET-3: never a real host; a request to it would leave 127.0.0.1
+HOSTILE_SOURCE = f"[link](http://{REMOTE}/) ![x](http://{REMOTE}/x.png) <b onmouseover=\"window.__pwned=3\">b</b>"
 
 
 
@@ -45,16 +46,18 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def catalogue(sim_catalogue, tmp_path_factory):
-    """The shared scored catalogue, with a hostile title and one hostile object name."""
+    """The shared scored catalogue, with a hostile title, one hostile object name and, on another
+    row, a hostile source id (Markdown and HTML that would load a remote image)."""
     root = tmp_path_factory.mktemp("explorer")
     path = root / "catalogue.fits"
     shutil.copy(sim_catalogue, path)
     shutil.copy(sim_catalogue.with_name("coverage.moc.fits"), root / "coverage.moc.fits")
-    with fits.open(path, mode="update") as hdus:
-        hdus[1].header["TITLE"] = HOSTILE_TITLE
-        names = hdus[1].data["name"].astype("U64")
-        names[0] = HOSTILE_NAME
-        hdus[1].data["name"] = names
+    table = Table.read(path)  # header keywords (title, survey, tile size, threshold) travel in meta
+    table.meta["TITLE"] = HOSTILE_TITLE
+    for column, row, text in (("name", 0, HOSTILE_NAME), ("source_id", 1, HOSTILE_SOURCE)):
+        table[column] = table[column].astype("U128")
+        table[column][row] = text
+    table.write(path, overwrite=True)
     return path
 
 
@@ -130,6 +133,25 @@ def test_hostile_names_are_shown_as_text_and_never_run(server, playwright_browse
     rows.filter(has_text=hostile_name).wait_for(timeout=60_000)
     for frame in page.page.frames:
         assert frame.evaluate("typeof window.__pwned") == "undefined"
+    assert page.errors == []
+
+
+def test_a_hostile_source_id_is_text_in_the_table_the_panel_and_its_message(server, playwright_browser, catalogue):
+    page = ExplorerPage(playwright_browser, server.url).open()
+    page.wait_settled(timeout=120)
+    page.table().scroll_into_view_if_needed()
+    row = page.table().locator("tbody tr").filter(has_text=HOSTILE_SOURCE)
+    row.wait_for(timeout=60_000)
+    row.click()
+    page.page.get_by_text(f"source {HOSTILE_SOURCE}").wait_for(timeout=60_000)  # the detail panel
+    page.page.get_by_text(f"the image source has no galaxy {HOSTILE_SOURCE}").wait_for(timeout=60_000)  # its message
+    row.hover()
+    time.sleep(1)
+    for frame in page.page.frames:
+        assert frame.evaluate("typeof window.__pwned") == "undefined"
+        found = frame.locator(f"a[href*='{REMOTE}'], img[src*='{REMOTE}'], b[onmouseover]")
+        assert found.count() == 0, found.evaluate_all("(nodes) => nodes.map((n) => n.parentElement.outerHTML)")
+    assert page.remote_requests() == []
     assert page.errors == []
 
 

@@ -1,6 +1,7 @@
 """Tile packs: a scored tile's decoded pictures kept in one file, read when the tile is scored again."""
 import os
 import shutil
+import time
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -9,7 +10,7 @@ import pytest
 from ringsky import RingskyError
 from ringsky.config import conf
 from ringsky.models import load_classifier
-from ringsky.packs import pack_path, tile_pictures
+from ringsky.packs import STALE_PART_SECONDS, pack_path, tile_pictures
 from ringsky.score import score_tiles
 from ringsky.sources.folder import FolderSource, write_simulated_folder
 from ringsky.tiles import parse_tile_spec
@@ -117,3 +118,18 @@ def test_a_cache_that_cannot_take_the_pack_is_one_line_and_leaves_no_part_file(f
     assert_one_line_error(result, 1, "cannot write tile pack", "File too large")
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.name.endswith(".part")]
     assert not list((tmp_path / "out").glob("*.parquet"))
+
+
+def test_a_pack_left_half_written_by_a_killed_run_is_swept_once_idle(folder, small_model, tmp_path):
+    source = FolderSource(folder)
+    tile = parse_tile_spec("nside=32").resolve(source.footprint)[0]
+    where = pack_path(source, tile, source.galaxies(tile), 32, "rgb").parent
+    where.mkdir(parents=True)
+    stale, live = where / ".old.npy.1.part", where / ".busy.npy.2.part"  # a killed run's, another run's
+    stale.write_bytes(b"x" * 100)
+    live.write_bytes(b"x" * 100)
+    idle = time.time() - STALE_PART_SECONDS - 60
+    os.utime(stale, (idle, idle))
+    score(folder, small_model, tmp_path / "out")
+    assert not stale.exists() and live.exists()
+    assert len(packs(tmp_path / "cache")) > 0
