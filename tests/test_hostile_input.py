@@ -197,6 +197,12 @@ CASES = {
     "labels build missing zoo": (lambda ws, m: ["labels", "build", "--buta", ws / "cat" / "catalogue.fits",
                                                 "--zoo", ws / "none.csv", "--out", ws / "cat" / "t.fits"], 1,
                                  "none.csv"),
+    "labels build zoo dec 95": (lambda ws, m: ["labels", "build", "--buta", ws / "cat" / "catalogue.fits", "--zoo",
+                                               write_text(ws, "z.csv", "ra,dec,votes,ring_fraction\n10,95,30,0\n"),
+                                               "--out", ws / "cat" / "t.fits"], 1, "z.csv: line 2: position"),
+    "labels crossmatch zoo without dec": (lambda ws, m: [
+        "labels", "crossmatch", "--buta", ws / "cat" / "catalogue.fits", "--gz2",
+        write_text(ws, "y.csv", "ra,dec,votes\n10,,30\n"), "--out", ws / "cat"], 1, "y.csv: line 2: dec is missing"),
     # app
     "app on text": (lambda ws, m: ["app", write_text(ws, "notes.txt", "hello"), "--no-browser"], 1,
                     "cannot read catalogue"),

@@ -17,6 +17,7 @@ from astropy.table import MaskedColumn, Table
 from .. import RingskyError
 from ..config import conf
 from ..net import fetch, decompressed
+from ..rows import checked_positions
 from .buta import position_from_name
 
 SCHEMAS = {
@@ -68,7 +69,9 @@ def add_ring_votes(table):
 
 def read_galaxy_zoo(source):
     """A Galaxy Zoo table with ``ra``/``dec`` in degrees (from ``iauname`` where needed) and, for the
-    known tables, the ring vote columns. ``source``: "gz2", "gzdecals" (downloaded) or a file."""
+    known tables, the ring vote columns. ``source``: "gz2", "gzdecals" (downloaded) or a file.
+    A row without a usable position (missing, not a number, out of range, an iauname that is not
+    a J-name) is one RingskyError naming it (:mod:`ringsky.rows`)."""
     table = download(source) if source in SCHEMAS else read_table(source)
     if "ra" not in table.colnames or "dec" not in table.colnames:
         if "iauname" not in table.colnames:
@@ -77,4 +80,7 @@ def read_galaxy_zoo(source):
         missing = np.array([p is None for p in positions])
         table["ra"] = MaskedColumn([p[0] if p else np.nan for p in positions], mask=missing, unit="deg")
         table["dec"] = MaskedColumn([p[1] if p else np.nan for p in positions], mask=missing, unit="deg")
+    csv = str(source).endswith((".csv", ".csv.gz")) or source in SCHEMAS
+    checked_positions(table, f"Galaxy Zoo table {source}", lambda k: f"line {k + 2}" if csv else f"row {k + 1}")
+    table["ra"].unit = table["dec"].unit = "deg"
     return add_ring_votes(table)
