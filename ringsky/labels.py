@@ -211,6 +211,8 @@ def type_counts(table):
 #: ring types compared between expert flags and Buta's CVRHS fields (rings and pseudo-rings alike)
 AGREEMENT_TYPES = {"any ring": ("has_ring", ("has_ring",)), "inner": ("inner_ring", ("inner_ring", "inner_pseudo_ring")),
                    "outer": ("outer_ring", ("outer_ring", "outer_pseudo_ring")), "nuclear": ("nuclear_ring", ("nuclear_ring",))}
+AGREEMENT_COLUMNS = tuple(dict.fromkeys(c for _, columns in AGREEMENT_TYPES.values() for c in columns if c != "has_ring"))
+"""The Buta table's columns that the agreement reads besides its core ones."""
 
 
 def flags_agreement(flags, buta, radius=3 * u.arcsec):

@@ -86,8 +86,11 @@ class TrainSettings:
             raise RingskyError(f"unfrozen_blocks must be 'all' or a whole number >= 0, not {self.unfrozen_blocks!r}")
         if self.channels not in PLANES:
             raise RingskyError(f"channels must be 1 (grey), 3 (RGB) or 5 (ugriz), not {self.channels!r}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise RingskyError("epochs and batch_size must be at least 1")
+        small = [name for name in ("epochs", "batch_size", "n_train", "n_validation", "workers") if getattr(self, name) < 1]
+        if small:
+            raise RingskyError(f"{', '.join(small)} must be at least 1")
+        if self.input_size < 8:
+            raise RingskyError(f"input_size must be at least 8 pixels, not {self.input_size!r}")
         if self.rehearsal < 0:
             raise RingskyError(f"rehearsal must be a number of simulated galaxies >= 0, not {self.rehearsal!r}")
         if self.inject < 0:

@@ -155,6 +155,14 @@ CASES = {
                             "malformed model config"),
     "model weights missing": (lambda ws, m: score(ws, write_text(ws, "lone.json", "{}"), "sim"), 1,
                               "model file not found"),
+    "score batch size 0": (lambda ws, m: score(ws, m, "sim") + ["--batch-size", 0], 2, "argument --batch-size"),
+    "score no workers": (lambda ws, m: score(ws, m, "sim") + ["--scheduler", "local", "--workers", 0], 2,
+                         "argument --workers: 0 is not in [1, ...]"),
+    "fetch npix 0": (lambda ws, m: ["fetch", "--tile", "nside=1", "--survey", f"folder:{ws / 'good'}", "--npix", 0], 2,
+                     "argument --npix: 0 is not in [8, 4096]"),
+    "simulate ring fraction 2": (lambda ws, m: ["simulate", "--n", 4, "--ring-fraction", 2, "--out", ws / "cat" / "s"],
+                                 2, "argument --ring-fraction: 2 is not in [0, 1]"),
+    "simulate no galaxies": (lambda ws, m: ["simulate", "--n", -5, "--out", ws / "cat" / "s"], 2, "argument --n"),
     # catalogue
     "catalogue of an empty folder": (lambda ws, m: ["catalogue", ws / "empty", "--out", ws / "cat"], 1,
                                      "no tile results"),
@@ -169,6 +177,8 @@ CASES = {
                                          "--threshold-rule needs --validation"),
     "evaluate unknown rule": (lambda ws, m: evaluate(ws, m, "sim", "--threshold-rule", "best", "--validation", "sim"),
                               1, "best"),
+    "evaluate resamples -1": (lambda ws, m: evaluate(ws, m, "sim", "--resamples", -1), 2, "argument --resamples"),
+    "evaluate threshold nan": (lambda ws, m: evaluate(ws, m, "sim", "--threshold", "nan"), 2, "argument --threshold"),
     "evaluate without truth": (lambda ws, m: evaluate(ws, m, manifest(ws, header="id,ra,dec,image,label")), 1,
                                "no 'ring' column"),
     # train
@@ -177,8 +187,11 @@ CASES = {
                          "needs both rings and non-rings"),
     "train bad TOML": (lambda ws, m: train(ws, "--config", write_text(ws, "r.toml", "epochs = = 3\n")), 1, "r.toml"),
     "train unknown setting": (lambda ws, m: train(ws, "--config", write_text(ws, "u.toml", "speed = 3\n")), 1, "speed"),
-    "train zero epochs": (lambda ws, m: train(ws, "--epochs", 0), 1, "epochs and batch_size must be at least 1"),
-    "train crop 1.5": (lambda ws, m: train(ws, "--crop", 1.5), 1, "crop must be a fraction"),
+    "train zero epochs": (lambda ws, m: train(ws, "--epochs", 0), 2, "argument --epochs: 0 is not in [1, ...]"),
+    "train crop 1.5": (lambda ws, m: train(ws, "--crop", 1.5), 2, "argument --crop: 1.5 is not in (0, 1]"),
+    "train no simulated galaxies (TOML)": (lambda ws, m: train(ws, "--config", write_text(ws, "n.toml", "n_train = 0\n")),
+                                           1, "n_train must be at least 1"),
+    "train lr text": (lambda ws, m: train(ws, "--lr", "fast"), 2, "argument --lr: 'fast' is not a number"),
     "train init nowhere": (lambda ws, m: train(ws, "--init", ws / "nowhere.safetensors"), 1, "--init"),
     "train unknown task": (lambda ws, m: train(ws, "--task", "bars"), 1, "task must be one of"),
     # labels
@@ -194,22 +207,30 @@ CASES = {
         "must end in .fits or .parquet"),
     "labels agreement without sources": (lambda ws, m: ["labels", "agreement", "--flags", ws / "f.csv",
                                                         "--out", ws / "cat"], 2, "--buta, --zoo or both"),
-    "labels build missing zoo": (lambda ws, m: ["labels", "build", "--buta", ws / "cat" / "catalogue.fits",
-                                                "--zoo", ws / "none.csv", "--out", ws / "cat" / "t.fits"], 1,
-                                 "none.csv"),
-    "labels build zoo dec 95": (lambda ws, m: ["labels", "build", "--buta", ws / "cat" / "catalogue.fits", "--zoo",
-                                               write_text(ws, "z.csv", "ra,dec,votes,ring_fraction\n10,95,30,0\n"),
-                                               "--out", ws / "cat" / "t.fits"], 1, "z.csv: line 2: position"),
-    "labels crossmatch zoo without dec": (lambda ws, m: [
-        "labels", "crossmatch", "--buta", ws / "cat" / "catalogue.fits", "--gz2",
-        write_text(ws, "y.csv", "ra,dec,votes\n10,,30\n"), "--out", ws / "cat"], 1, "y.csv: line 2: dec is missing"),
+    "labels build on a foreign table": (lambda ws, m: ["labels", "build", "--buta", ws / "cat" / "catalogue.fits",
+                                                       "--zoo", ws / "none.csv", "--out", ws / "cat" / "t.fits"], 1,
+                                        "is not a table written by 'ringsky labels buta': it lacks cvrhs, coord_source"),
+    "labels agreement zoo dec 95": (lambda ws, m: ["labels", "agreement", "--flags", flags_file(ws), "--zoo",
+                                                   "x=" + str(write_text(ws, "z.csv", "ra,dec,votes\n10,95,30\n")),
+                                                   "--out", ws / "cat"], 1, "z.csv: line 2: position"),
+    "labels agreement zoo without dec": (lambda ws, m: ["labels", "agreement", "--flags", flags_file(ws), "--zoo",
+                                                        "x=" + str(write_text(ws, "y.csv", "ra,dec,votes\n10,,30\n")),
+                                                        "--out", ws / "cat"], 1, "y.csv: line 2: dec is missing"),
+    "labels missing zoo": (lambda ws, m: ["labels", "agreement", "--flags", flags_file(ws), "--zoo",
+                                          f"x={ws / 'none.csv'}", "--out", ws / "cat"], 1, "cannot read table"),
     # app
     "app on text": (lambda ws, m: ["app", write_text(ws, "notes.txt", "hello"), "--no-browser"], 1,
                     "cannot read catalogue"),
     "app on a foreign table": (lambda ws, m: ["app", foreign_table(ws), "--no-browser"], 1,
                                "is not a ringsky catalogue"),
+    "app port 70000": (lambda ws, m: ["app", ws / "cat" / "catalogue.fits", "--port", 70000, "--no-browser"], 2,
+                       "argument --port: 70000 is not in [1, 65535]"),
     "app on nothing": (lambda ws, m: ["app", ws / "missing.fits", "--no-browser"], 1, "catalogue not found"),
 }
+
+
+def flags_file(ws):
+    return write_text(ws, "flags.csv", "objid,ra,dec,ring_flags\n1,10,10,4\n2,11,11,0\n")
 
 
 def damaged_tiles(ws):

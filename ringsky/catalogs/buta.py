@@ -216,3 +216,19 @@ def load_buta(path, hyperleda=None, gz2=None):
         if len(table) != EXPECTED_ROWS:
             raise RingskyError(f"{path}: read {len(table)} galaxies, expected {EXPECTED_ROWS}")
     return add_positions(add_cvrhs_fields(table), hyperleda, gz2)
+
+
+CORE_COLUMNS = ("name", "cvrhs", "ra", "dec", "coord_source", "has_ring")
+"""Columns of the table ``ringsky labels buta`` writes that every label command reads."""
+
+
+def read_buta_table(path, columns=CORE_COLUMNS):
+    """The table ``ringsky labels buta`` wrote, with ``columns`` checked: any other table is one
+    RingskyError."""
+    from .galaxyzoo import read_table
+
+    table = read_table(path)
+    missing = [c for c in columns if c not in table.colnames]
+    if missing:
+        raise RingskyError(f"{path} is not a table written by 'ringsky labels buta': it lacks {', '.join(missing)}")
+    return table
