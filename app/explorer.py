@@ -19,7 +19,7 @@ import streamlit as st
 from PIL import Image
 
 from filter_view import filter_panel, rows_passing
-from known_catalogues import known_catalogues, matched_to, overlay_args
+from known_catalogues import cross_identified, known_catalogues, matched_to, overlay_args
 from plain_text import notice
 from selection import newest_click
 from sky_view import (ONLINE_SURVEYS, ensure_background, ensure_markers, last_click, moc_json, shown_mask, sky,
@@ -58,7 +58,10 @@ def load(path, mtime, overlays):
     frame = table[[c for c in table.colnames if table[c].ndim == 1]].to_pandas()
     frame["source_id"] = frame["source_id"].astype(str)
     frame["name"] = frame["name"].astype(str) if "name" in frame else frame["source_id"]
-    frame["known"] = matched_to(frame["ra"].to_numpy(), frame["dec"].to_numpy(), known)
+    frame["known"] = cross_identified(table)
+    mine = {name: known[name] for name in (Path(path).name for path in overlays)}
+    unnamed = (frame["known"] == "").to_numpy()
+    frame.loc[unnamed, "known"] = matched_to(frame["ra"].to_numpy()[unnamed], frame["dec"].to_numpy()[unnamed], mine)
     frame.insert(0, "row", np.arange(len(frame)))
     freeze_long_lived()
     return table, frame, known

@@ -15,10 +15,12 @@ from astropy.io import fits
 from astropy.io.registry import IORegistryError
 from astropy.io.votable import from_table, parse
 from astropy.io.votable.tree import Info, Param
-from astropy.table import Table
+from astropy.table import MaskedColumn, Table
 
 from . import RingskyError, __version__
 from .fileio import atomic_path, failures_named
+from .crossids import DEFAULT_RADIUS, cross_identify
+from .hosts import HOST_COLUMNS
 from .score import read_tile
 from .tiles import Tile, tiles_moc
 
@@ -34,6 +36,7 @@ COLUMNS = {
     "healpix": (None, "pos.healpix", "NESTED HEALPix index of the tile owning the galaxy (nside in header)"),
     "ring_probability": (None, "stat.probability", "Classifier probability that the galaxy is ringed"),
     "ring_flag": (None, "meta.code", "True where ring_probability >= the model threshold"),
+    **{name: (unit and u.Unit(unit), ucd, description) for name, (unit, ucd, description, _) in HOST_COLUMNS.items()},
 }
 
 
@@ -73,8 +76,8 @@ def read_results(tiles_dir):
     for path in paths:
         table = read_tile(path)
         meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
-        this = {k: meta.get(f"ringsky.{k}") for k in ("model_id", "threshold", "survey", "expected_precision",
-                                                      "ring_fraction")}
+        this = {k: meta.get(f"ringsky.{k}") for k in ("model_id", "threshold", "survey", "parents",
+                                                      "expected_precision", "ring_fraction")}
         if provenance is None:
             provenance = this
         elif this != provenance:
@@ -99,9 +102,12 @@ def build_catalogue(results, threshold):
         "healpix": results["healpix_ipix"].to_numpy(),
         "ring_probability": results["probability"].to_numpy(),
     })
+    for name in HOST_COLUMNS:  # a property the parent list does not give is masked, never 0
+        values = results[name].to_numpy(zero_copy_only=False).astype(np.float64)
+        table[name] = MaskedColumn(values, mask=~np.isfinite(values))
     table.sort(["healpix", "source_id"])
     table.add_column(iau_names(table["ra"], table["dec"]), name="name", index=0)
-    table["ring_flag"] = table["ring_probability"] >= threshold
+    table.add_column(table["ring_probability"] >= threshold, name="ring_flag", index=6)
     for name, (unit, _, description) in COLUMNS.items():
         table[name].unit = unit
         table[name].description = description
@@ -124,6 +130,7 @@ def provenance_cards(provenance, tiles):
         "THRESH": (provenance["threshold"], "ring_flag threshold on ring_probability"),
         **expected,
         "SURVEY": (provenance["survey"], "image source of the cutouts"),
+        "PARENTS": (provenance["parents"] or "", "parent list of the galaxies and host properties"),
         "RADESYS": ("ICRS", "coordinate frame of ra, dec"),
         "HPXNSIDE": (nside, "HEALPix nside of the healpix column"),
         "HPXORDER": ("NESTED", "HEALPix pixel ordering"),
@@ -132,19 +139,20 @@ def provenance_cards(provenance, tiles):
     }
 
 
-def write_fits(table, path, cards):
-    """FITS binary table with TUCDn per column and provenance cards in the table header."""
+def write_fits(table, path, cards, columns=COLUMNS):
+    """FITS binary table with TUCDn per column (``columns``: name -> unit, UCD, description)
+    and provenance cards in the table header."""
     hdu = fits.table_to_hdu(table)
     for index, name in enumerate(table.colnames, start=1):
-        hdu.header[f"TUCD{index}"] = COLUMNS[name][1]
-        hdu.header[f"TCOMM{index}"] = COLUMNS[name][2]
-    for key, (value, comment) in cards.items():
-        hdu.header[key] = (value, comment)
+        hdu.header[f"TUCD{index}"] = columns[name][1]
+        hdu.header[f"TCOMM{index}"] = columns[name][2]
+    for key, (value, comment) in cards.items():  # a long text (a path) is written without its comment
+        hdu.header[key] = (value, comment) if len(str(value)) + len(comment) < 64 else value
     hdu.header["EXTNAME"] = "RINGSKY"
     fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
 
 
-def write_votable(table, path, cards):
+def write_votable(table, path, cards, columns=COLUMNS):
     """VOTable with UCDs, units and descriptions per FIELD, provenance as INFO and PARAM."""
     votable = from_table(table)
     resource = votable.resources[0]
@@ -152,7 +160,7 @@ def write_votable(table, path, cards):
     vo_table.name = "ringsky"
     vo_table.description = "Ring galaxy candidates found by ringsky"
     for vo_field in vo_table.fields:
-        vo_field.ucd = COLUMNS[vo_field.name][1]
+        vo_field.ucd = columns[vo_field.name][1]
     for key, (value, comment) in cards.items():
         if key in ("HPXNSIDE", "THRESH", "EXPPREC", "EXPRFRAC"):
             datatype = "int" if isinstance(value, int) else "double"
@@ -167,8 +175,9 @@ def write_votable(table, path, cards):
     votable.to_xml(str(path))
 
 
-def write_catalogue(tiles_dir, out_dir):
-    """Write ``catalogue.fits``, ``catalogue.vot`` and ``coverage.moc.fits``; return the Table."""
+def write_catalogue(tiles_dir, out_dir, matches=None, radius=DEFAULT_RADIUS):
+    """Write ``catalogue.fits``, ``catalogue.vot`` and ``coverage.moc.fits``; return the Table.
+    ``matches`` ({name: table path}) are cross-identified (:mod:`ringsky.crossids`)."""
     results, tiles, provenance = read_results(tiles_dir)
     out_dir = Path(out_dir)
     try:
@@ -176,16 +185,20 @@ def write_catalogue(tiles_dir, out_dir):
     except OSError as error:
         raise RingskyError(f"cannot create output folder {out_dir}: {error.strerror or error}") from error
     table = build_catalogue(results, provenance["threshold"])
+    columns = {**COLUMNS, **cross_identify(table, matches or {}, radius)}
     cards = provenance_cards(provenance, tiles)
+    if matches:
+        cards["CROSSIDS"] = (", ".join(f"{name}={Path(path).name}" for name, path in matches.items()),
+                             f"tables cross-identified within {radius.to_value(u.arcsec):g} arcsec")
     table.meta.update({key: value for key, (value, _) in cards.items()})
     try:
         with ExitStack() as replaced_together:  # all three files, or none of them, are replaced
             fits_path, vot_path, moc_path = (replaced_together.enter_context(atomic_path(out_dir / name))
                                              for name in (f"{CATALOGUE_NAME}.fits", f"{CATALOGUE_NAME}.vot", MOC_NAME))
             with failures_named(out_dir / f"{CATALOGUE_NAME}.fits"):
-                write_fits(table, fits_path, cards)
+                write_fits(table, fits_path, cards, columns)
             with failures_named(out_dir / f"{CATALOGUE_NAME}.vot"):
-                write_votable(table, vot_path, cards)
+                write_votable(table, vot_path, cards, columns)
             with failures_named(out_dir / MOC_NAME):
                 tiles_moc(tiles).save(str(moc_path), format="fits", overwrite=True)
     except PermissionError as error:

@@ -235,11 +235,17 @@ def cmd_fetch(args):
 
 
 def cmd_catalogue(args):
-    from .catalogue import write_catalogue
+    import astropy.units as u
 
-    table = write_catalogue(args.tiles_dir, args.out)
+    from .catalogue import write_catalogue
+    from .crossids import default_matches, parse_match
+
+    matches = {} if args.no_known else default_matches()
+    matches.update(parse_match(text) for text in args.match)
+    table = write_catalogue(args.tiles_dir, args.out, matches, args.match_radius * u.arcsec)
+    known = "".join(f", {int((table[f'{name}_id'] != '').sum())} in {name}" for name in matches)
     print(f"catalogue: {len(table)} galaxies, {int(table['ring_flag'].sum())} rings "
-          f"(threshold {table.meta['THRESH']:.3f}) -> {args.out}")
+          f"(threshold {table.meta['THRESH']:.3f}){known} -> {args.out}")
 
 
 def cmd_labels_buta(args):
@@ -582,8 +588,14 @@ def build_parser():
     p.add_argument("--workers", type=POSITIVE, default=conf.workers, help="worker processes for --scheduler local")
     p.set_defaults(func=cmd_score)
 
-    p = command("catalogue", "merge tile results into FITS + VOTable + MOC")
+    p = command("catalogue", "merge tile results into FITS + VOTable + MOC, cross-identified with known ring "
+                             "catalogues")
     p.add_argument("tiles_dir")
+    p.add_argument("--match", action="append", default=[], help="NAME=TABLE: a table (id, ra, dec; ring_flags or "
+                   "Buta's LaTeX for ring types) whose nearest galaxy gives NAME_id, NAME_sep (and NAME_type); "
+                   "repeatable, beside the known catalogues in ../shared/data/catalogues")
+    p.add_argument("--no-known", action="store_true", help="do not match the known catalogues by default")
+    p.add_argument("--match-radius", type=POSITIVE_NUMBER, default=5.0, help="arcsec (default 5)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_catalogue)
 

@@ -11,6 +11,9 @@ class Conf(_config.ConfigNamespace):
     cache_dir = _config.ConfigItem(
         "", "Folder for cached cutouts and simulated training sets; empty means "
         "$RINGSKY_CACHE, else $XDG_CACHE_HOME/ringsky, else ~/.cache/ringsky.")
+    known_catalogues = _config.ConfigItem(
+        "", "Folder of the known ring catalogues that ringsky catalogue cross-identifies by default; empty "
+        "means $RINGSKY_KNOWN_CATALOGUES, else ../shared/data/catalogues beside the repository.")
     tile_packs = _config.ConfigItem(True, "Keep each scored tile's decoded pictures in the cache as one "
                                     ".npy pack, so scoring it again reads one file and decodes nothing.")
     batch_size = _config.ConfigItem(256, "Images per model forward pass when scoring.")

@@ -31,14 +31,24 @@ MIN_SIZE = 2.0
 """Smallest radius kept, arcsec: rings need a few resolution elements."""
 
 
-def _standard(table, id_column, size_column, ra="ra", dec="dec"):
+def _standard(table, id_column, size_column, ra="ra", dec="dec", keep=()):
+    """``id``, ``ra``, ``dec``, ``size`` and the columns ``keep`` of them that ``table`` has."""
     out = Table()
     out["id"] = [str(value) for value in table[id_column]] if id_column else [str(i) for i in range(len(table))]
     out["ra"] = np.asarray(table[ra], dtype=float) * u.deg
     out["dec"] = np.asarray(table[dec], dtype=float) * u.deg
     size = np.asarray(table[size_column], dtype=float) if size_column else np.full(len(table), np.nan)
     out["size"] = size * u.arcsec
+    for name in keep:
+        if name in table.colnames:
+            out[name] = table[name]
     return out
+
+
+def axis_ratio(e1, e2):
+    """b/a of a Tractor shape from its ellipticity components: (1 - |e|) / (1 + |e|)."""
+    e = np.hypot(np.asarray(e1, dtype=float), np.asarray(e2, dtype=float))
+    return (1 - e) / (1 + e)
 
 
 def cached_table(name, query, run):
@@ -68,12 +78,13 @@ class TractorParents:
     half-light radius ``shape_r`` > MIN_SIZE arcsec."""
 
     name = "tractor"
+    description = "Legacy Surveys DR10 Tractor (Data Lab ls_dr10.tractor)"
 
     def __init__(self, mag_limit=MAG_LIMIT, min_size=MIN_SIZE):
         self.mag_limit, self.min_size = mag_limit, min_size
 
     def adql(self, tile):
-        return (f"SELECT ls_id, ra, dec, type, mag_r, shape_r FROM ls_dr10.tractor "
+        return (f"SELECT ls_id, ra, dec, type, mag_g, mag_r, mag_z, shape_r, shape_e1, shape_e2 FROM ls_dr10.tractor "
                 f"WHERE type NOT IN ('PSF', 'DUP') AND mag_r < {self.mag_limit} AND shape_r > {self.min_size} "
                 f"AND 1 = CONTAINS(POINT('ICRS', ra, dec), {adql_polygon(tile)})")
 
@@ -83,7 +94,10 @@ class TractorParents:
         def attempt():
             return pyvo.dal.TAPService(conf.tap_url).run_sync(adql).to_table()
 
-        return _standard(call_with_retries(attempt, f"TAP {conf.tap_url}"), "ls_id", "shape_r")
+        table = call_with_retries(attempt, f"TAP {conf.tap_url}")
+        if "shape_e1" in table.colnames and "shape_e2" in table.colnames:
+            table["axis_ratio"] = axis_ratio(table["shape_e1"], table["shape_e2"])
+        return _standard(table, "ls_id", "shape_r", keep=("mag_g", "mag_r", "mag_z", "axis_ratio"))
 
     def galaxies(self, tile):
         adql = self.adql(tile)
@@ -97,6 +111,7 @@ class SdssParents:
 
     name = "sdss"
     data_release = 18
+    description = f"SDSS DR{data_release} Galaxy view (SkyServer SQL)"
 
     def __init__(self, mag_limit=MAG_LIMIT, min_size=MIN_SIZE):
         self.mag_limit, self.min_size = mag_limit, min_size
@@ -114,7 +129,7 @@ class SdssParents:
             ra_clause = f"ra BETWEEN {ra_lo:.6f} AND {ra_hi:.6f}"
         else:
             ra_clause = f"(ra >= {ra_lo:.6f} OR ra <= {ra_hi:.6f})"
-        return (f"SELECT objID, ra, dec, petroMag_r, petroRad_r FROM Galaxy "
+        return (f"SELECT objID, ra, dec, petroMag_g, petroMag_r, petroMag_z, petroRad_r, expAB_r FROM Galaxy "
                 f"WHERE {ra_clause} AND dec BETWEEN {dec_lo:.6f} AND {dec_hi:.6f} "
                 f"AND petroMag_r < {self.mag_limit} AND petroRad_r > {self.min_size}")
 
@@ -127,7 +142,7 @@ class SdssParents:
         table = call_with_retries(attempt, "SDSS SkyServer SQL")
         if table is None:
             table = Table(names=("objID", "ra", "dec", "petroRad_r"), dtype=(np.int64, float, float, float))
-        return _standard(table, "objID", "petroRad_r")
+        return _standard(table, "objID", "petroRad_r", keep=("petroMag_g", "petroMag_r", "petroMag_z", "expAB_r"))
 
     def galaxies(self, tile):
         sql = self.sql(tile)
@@ -151,6 +166,7 @@ class TableParents:
     def __init__(self, path):
         self.path = Path(path)
         self.name = f"table:{self.path.name}"
+        self.description = f"the table {self.path.name}"
         try:
             if self.path.suffix == ".csv":  # ids stay text: 007 is not 7
                 table = Table.read(self.path, format="ascii.csv",

@@ -17,11 +17,12 @@ from tqdm import tqdm
 
 from . import RingskyError
 from .fileio import atomic_path, failures_named, remove_stale_parts
+from .hosts import HOST_COLUMNS, host_values
 from .packs import tile_pictures
 from .prefetch import prefetch
 from .tiles import Tile
 
-RESULT_COLUMNS = ("id", "ra", "dec", "healpix_nside", "healpix_ipix", "probability", "model_id")
+RESULT_COLUMNS = ("id", "ra", "dec", "healpix_nside", "healpix_ipix", "probability", "model_id") + tuple(HOST_COLUMNS)
 
 
 class TileResultError(RingskyError):
@@ -126,7 +127,9 @@ def scored_tiles(tiles, source, classifier, batch_size=256, ahead=2):
 
 
 def result_table(tile, galaxies, probabilities, classifier, source):
-    """One tile's results as a pyarrow Table with provenance in its metadata."""
+    """One tile's results as a pyarrow Table with provenance in its metadata: the host
+    properties the parent list gives (:mod:`ringsky.hosts`, null where it gives none) travel
+    with each galaxy."""
     n = len(galaxies)
     table = pa.table({
         "id": pa.array([str(i) for i in galaxies["id"]], pa.string()),
@@ -136,6 +139,7 @@ def result_table(tile, galaxies, probabilities, classifier, source):
         "healpix_ipix": pa.array(np.full(n, tile.ipix, dtype=np.int64)),
         "probability": pa.array(probabilities),
         "model_id": pa.array([classifier.config.model_id] * n, pa.string()),
+        **{name: pa.array(values, mask=np.isnan(values)) for name, values in host_values(galaxies).items()},
     })
     crossval = classifier.config.metrics.get("crossval", {})
     return table.replace_schema_metadata({
@@ -144,6 +148,7 @@ def result_table(tile, galaxies, probabilities, classifier, source):
         "ringsky.expected_precision": str(crossval.get("expected_precision", "")),
         "ringsky.ring_fraction": str(crossval.get("ring_fraction", "")),
         "ringsky.survey": source.name,
+        "ringsky.parents": getattr(source, "parents_name", source.name),
         "ringsky.tile": tile.name,
     })
 

@@ -62,3 +62,11 @@ def test_saliency_is_a_repeatable_map_of_the_models_input():
     assert not np.allclose(saliency, smoothgrad(classifier, other))
     shown = overlay(np.zeros((2 * seen, 2 * seen, 3), np.uint8), saliency)
     assert shown.shape == (2 * seen, 2 * seen, 3) and shown.dtype == np.uint8 and shown.any()
+
+
+def test_the_explorer_reads_which_known_catalogue_holds_a_candidate_from_the_catalogue():
+    from known_catalogues import cross_identified
+
+    table = Table({"source_id": ["a", "b", "c"], "buta2017_id": ["NGC 1", "", ""], "buta2017_sep": [1.0, 0, 0],
+                   "ringflags_id": ["7", "8", ""], "ringflags_sep": [2.0, 3.0, 0], "other_id": ["x", "y", "z"]})
+    assert cross_identified(table).tolist() == ["buta2017", "ringflags", ""]  # other_id has no _sep: not a match

@@ -1,16 +1,18 @@
 """Scoring tiles and merging them into FITS / VOTable / MOC, checked with the real STILTS."""
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from astropy.io import fits
 from astropy.io.votable import parse_single_table
-from astropy.table import Table
+from astropy.table import Table, vstack
 from conftest import require_tool, run_cli
 from mocpy import MOC
 
 from ringsky.catalogue import compact_ranges, iau_names
+from ringsky.hosts import HOST_COLUMNS
 from ringsky.sources.simulated import DEFAULT_FOOTPRINT
 
 TILE = DEFAULT_FOOTPRINT[0]
@@ -40,8 +42,10 @@ def test_one_parquet_per_tile_with_provenance(scored):
     paths = sorted((scored / "tiles").glob("*.parquet"))
     assert [p.name for p in paths] == [f"nside128-ipix{TILE * 16 + k:06d}.parquet" for k in range(4)]
     table = pq.read_table(paths[0])
-    assert table.column_names == ["id", "ra", "dec", "healpix_nside", "healpix_ipix", "probability", "model_id"]
+    assert table.column_names == ["id", "ra", "dec", "healpix_nside", "healpix_ipix", "probability", "model_id",
+                                  *HOST_COLUMNS]
     assert table.schema.metadata[b"ringsky.survey"] == b"sim"
+    assert table.schema.metadata[b"ringsky.parents"].startswith(b"the simulated sky's truth")
     assert not list((scored / "tiles").glob(".*"))  # no temporary files left behind
 
 
@@ -71,6 +75,28 @@ def test_fits_catalogue_has_units_ucds_and_provenance(scored):
     assert table["ra"].unit == "deg" and len(table) > 20
     assert np.array_equal(table["ring_flag"], table["ring_probability"] >= table.meta["THRESH"])
     assert all(name.startswith("RSKY J") for name in table["name"])
+
+
+def test_host_properties_come_from_the_parent_list_with_units_and_ucds_and_unknown_ones_masked(scored):
+    from ringsky.sources.simulated import SimulatedSky
+    from ringsky.tiles import parse_tile_spec
+
+    sky = SimulatedSky()
+    truth = vstack([sky.galaxies(tile) for tile in parse_tile_spec(SUBTILES).resolve(sky.footprint)])
+    table = Table.read(scored / "cat" / "catalogue.fits")
+    rows = {str(i): k for k, i in enumerate(truth["id"])}
+    order = [rows[str(i)] for i in table["source_id"]]
+    for name in ("mag_g", "mag_r", "mag_z", "axis_ratio"):
+        assert np.allclose(table[name], truth[name][order]) and not np.ma.getmaskarray(table[name]).any()
+    assert np.allclose(table["size"], truth["half_light_radius"][order])
+    assert np.ma.getmaskarray(table["redshift"]).all()  # the simulated sky has no redshifts: masked, not 0
+    assert str(table["mag_r"].unit) == "mag" and str(table["size"].unit) == "arcsec"
+    assert table.meta["PARENTS"].startswith("the simulated sky's truth")
+    votable = parse_single_table(scored / "cat" / "catalogue.vot")
+    fields = {f.name: f for f in votable.fields}
+    for name, (unit, ucd, _, _) in HOST_COLUMNS.items():
+        assert fields[name].ucd == ucd and (str(fields[name].unit) == unit if unit else fields[name].unit is None)
+    assert np.ma.getmaskarray(votable.array["redshift"]).all()
 
 
 def test_votable_fields_and_provenance(scored):
@@ -127,7 +153,8 @@ def test_stilts_reads_units_and_ucds_from_fits(scored):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     for text in ("pos.eq.ra;meta.main", "pos.eq.dec;meta.main", "meta.id;meta.main", "stat.probability",
-                 "pos.healpix", "deg", "MODELID"):
+                 "pos.healpix", "deg", "MODELID", "PARENTS", "mag", "arcsec",
+                 *(ucd for _, ucd, _, _ in HOST_COLUMNS.values())):
         assert text in result.stdout
 
 
@@ -162,3 +189,44 @@ def test_the_catalogue_files_are_replaced_as_a_set_or_not_at_all(tmp_path, score
                              str(tmp_path / "cat")], cwd=REPO, capture_output=True, text=True, preexec_fn=limited)
     assert_one_line_error(result, 1, "catalogue.vot")
     assert {p.name: p.read_bytes() for p in (tmp_path / "cat").iterdir()} == old
+
+
+def test_cross_identifications_name_the_nearest_counterpart_its_separation_and_ring_type(scored, tmp_path):
+    table = Table.read(scored / "cat" / "catalogue.fits")
+    near = table[:4]
+    offsets = np.array([1.0, 2.5, 4.0, 8.0]) / 3600  # the last is beyond the 5" radius
+    flags = Table({"objid": [f"77{k}" for k in range(4)], "ra": np.asarray(near["ra"]),
+                   "dec": np.asarray(near["dec"]) + offsets, "ring_flags": [4, 8, 0, 12]})
+    flags.write(tmp_path / "flags.csv", format="ascii.csv")
+    others = Table({"ID": ["a", "b"], "RA": [float(near["ra"][1]), 10.0], "DEC": [float(near["dec"][1]), -5.0]})
+    others.write(tmp_path / "others.fits")
+    result = run_cli("catalogue", scored / "tiles", "--out", tmp_path / "cat", "--no-known", "--match",
+                     f"mine={tmp_path / 'flags.csv'}", "--match", f"theirs={tmp_path / 'others.fits'}")
+    assert "3 in mine, 1 in theirs" in result.stdout
+    crossed = Table.read(tmp_path / "cat" / "catalogue.fits")
+    rows = {str(i): k for k, i in enumerate(crossed["source_id"])}
+    for k, (ident, kind) in enumerate([("770", "inner"), ("771", "outer"), ("772", "none"), ("", "")]):
+        row = crossed[rows[str(near["source_id"][k])]]
+        if ident:
+            assert (row["mine_id"], row["mine_type"]) == (ident, kind)
+        else:  # no counterpart: empty text in the file, masked when astropy reads it back
+            assert np.ma.is_masked(row["mine_id"]) and np.ma.is_masked(row["mine_type"])
+        assert np.ma.is_masked(row["mine_sep"]) if not ident else row["mine_sep"] == pytest.approx(offsets[k] * 3600,
+                                                                                                  abs=0.01)
+    assert (~np.ma.getmaskarray(crossed["theirs_id"])).sum() == 1 and "theirs_type" not in crossed.colnames
+    assert crossed.meta["CROSSIDS"] == "mine=flags.csv, theirs=others.fits"
+    fields = {f.name: f for f in parse_single_table(tmp_path / "cat" / "catalogue.vot").fields}
+    assert fields["mine_id"].ucd == "meta.id.cross" and fields["mine_sep"].ucd == "pos.angDistance"
+    assert str(fields["mine_sep"].unit) == "arcsec" and fields["mine_type"].ucd == "src.morph.type"
+    bad = run_cli("catalogue", scored / "tiles", "--out", tmp_path / "x", "--match", "1st=nowhere.csv", check=False)
+    assert bad.returncode == 1 and "expected NAME=TABLE" in bad.stderr and not (tmp_path / "x").exists()
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "shared" / "data" / "catalogues").is_dir(),
+                    reason="../shared/data is absent")
+def test_the_known_ring_catalogues_are_cross_identified_by_default(scored):
+    table = Table.read(scored / "cat" / "catalogue.fits")
+    for name in ("buta2017", "ringflags", "shan2024", "krishnakumar2024"):
+        assert f"{name}_id" in table.colnames and f"{name}_sep" in table.colnames
+    assert "buta2017_type" in table.colnames and "ringflags_type" in table.colnames
+    assert "buta2017=buta2017_table2.tex" in table.meta["CROSSIDS"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from astropy.table import Table
+from astropy.table import MaskedColumn, Table
 from conftest import assert_one_line_error, config_home, run_cli
 from replay_server import RECORDED, replay_server
 
@@ -303,3 +303,32 @@ def test_bad_rows_of_a_parent_table_are_one_error_naming_the_row(tmp_path, suffi
 def test_a_parent_table_keeps_its_ids_as_text(tmp_path):
     (tmp_path / "parents.csv").write_text("id,ra,dec\n007,150.1,2.2\n1e3,150.2,2.3\n")
     assert list(TableParents(tmp_path / "parents.csv").table["id"]) == ["007", "1e3"]
+
+
+def test_host_properties_travel_from_a_parent_table_into_the_tile_result(fast_network, parents_file, small_model,
+                                                                          tmp_path):
+    table = Table.read(parents_file)
+    table["z"] = MaskedColumn(np.linspace(0.02, 0.08, len(table)), mask=np.arange(len(table)) % 5 == 0)
+    table.write(parents_file, overwrite=True)
+    with replay_server() as server, conf.set_temp("legacy_url", f"{server.url}/viewer"):
+        score_tiles([TILE], open_source("legacy", parents=str(parents_file)), load_classifier(small_model),
+                    tmp_path / "out", progress=False)
+    result = pq.read_table(tmp_path / "out" / f"{TILE.name}.parquet").to_pydict()
+    by_id = {str(i): row for i, row in zip(table["ls_id"], table)}
+    for k, galaxy in enumerate(result["id"]):
+        row = by_id[galaxy]
+        assert result["redshift"][k] == (None if np.ma.is_masked(row["z"]) else pytest.approx(row["z"]))
+        assert result["mag_r"][k] == pytest.approx(row["mag_r"]) and result["size"][k] == pytest.approx(row["shape_r"])
+        assert result["mag_g"][k] is None and result["axis_ratio"][k] is None  # the table has neither: null, not 0
+    assert any(z is None for z in result["redshift"]) and any(z is not None for z in result["redshift"])
+    metadata = pq.read_schema(tmp_path / "out" / f"{TILE.name}.parquet").metadata
+    assert metadata[b"ringsky.parents"] == b"the table parents.fits"
+
+
+def test_tractor_parents_give_magnitudes_and_the_axis_ratio_from_the_ellipticity():
+    from ringsky.parents import axis_ratio
+
+    assert "mag_g, mag_r, mag_z, shape_r, shape_e1, shape_e2" in TractorParents().adql(TILE)
+    assert axis_ratio([0.0, 0.6], [0.0, 0.8]).tolist() == [1.0, 0.0]  # round, and a line
+    assert axis_ratio([0.2], [0.0])[0] == pytest.approx(0.8 / 1.2)
+    assert "petroMag_g, petroMag_r, petroMag_z, petroRad_r, expAB_r" in SdssParents().sql(TILE)

@@ -75,6 +75,7 @@ class FolderSource:
         if not self.manifest.is_file():
             raise RingskyError(f"folder source: no manifest at {self.manifest}")
         self.name = f"folder:{path}"
+        self.parents_name = f"the manifest {self.manifest.name} of {self.name}"
         self.table = read_manifest(self.manifest)
         self._tile_indices = {}
 

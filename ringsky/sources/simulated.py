@@ -23,7 +23,10 @@ BASE_NSIDE = 32
 #: four nside=32 tiles (one nside=16 cell) around RA 150, Dec +2: 13.4 deg^2
 DEFAULT_FOOTPRINT = tuple(range(4 * 1703, 4 * 1703 + 4))
 TEST_SEED = 3_000_001  # reserved for the held-out simulated test set
-TRUTH_COLUMNS = ("is_ring", "ring_type", "morphology", "mag_r")
+TRUTH_COLUMNS = ("is_ring", "ring_type", "morphology", "mag_g", "mag_r", "mag_z", "half_light_radius", "axis_ratio")
+"""What the sky's parent list tells of each galaxy: its truth and its host properties."""
+HALF_LIGHT_PER_SCALE = 1.678
+"""An exponential disc's half-light radius in scale lengths."""
 
 
 def _galaxy(seed, cell, index, ring_fraction):
@@ -55,6 +58,7 @@ class SimulatedSky:
     """A simulated survey: ~``density`` galaxies per deg^2, a fraction of them ringed."""
 
     name = "sim"
+    parents_name = f"the simulated sky's truth (simulator v{SIMULATOR_VERSION})"
     planes = ("rgb", "ugriz")
 
     def __init__(self, seed=None, density=None, ring_fraction=None, footprint=DEFAULT_FOOTPRINT, workers=None):
@@ -86,7 +90,12 @@ class SimulatedSky:
         count = rng.poisson(self.density * tile.area.to_value(u.deg**2))
         ra, dec = tile.random_positions(rng, count)
         rows = [galaxy_truth(_galaxy(self.seed, cell, k, self.ring_fraction)[0]) for k in range(count)]
-        table = Table(rows=rows, names=list(rows[0])) if rows else Table(names=TRUTH_COLUMNS, dtype=(bool, str, str, float))
+        if not rows:
+            table = Table(names=TRUTH_COLUMNS, dtype=(bool, str, str) + (float,) * 5)
+        else:
+            table = Table(rows=rows, names=list(rows[0]))
+            table["half_light_radius"] = HALF_LIGHT_PER_SCALE * table["disc_scale"]
+            table["axis_ratio"] = np.cos(np.radians(table["inclination"]))
         table = table[list(TRUTH_COLUMNS)]
         table.add_column([f"SIM{cell:05d}-{k:04d}" for k in range(count)], name="id", index=0)
         table.add_column(ra, name="ra", index=1)

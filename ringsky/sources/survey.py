@@ -40,6 +40,11 @@ class SurveySource:
         self.pixscale = pixscale
 
     @property
+    def parents_name(self):
+        """The parent list behind the galaxies and their host properties, for the provenance."""
+        return getattr(self.parents, "description", getattr(self.parents, "name", "parents"))
+
+    @property
     def pack_key(self):
         """Names this survey's tile packs (ringsky.packs) after what its cutouts depend on besides
         each galaxy's id and size, which the packs hash themselves."""
