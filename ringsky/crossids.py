@@ -115,9 +115,7 @@ def cross_identify(table, matches, radius=DEFAULT_RADIUS):
     """Add ``NAME_id``, ``NAME_sep`` (and ``NAME_type``) columns to the catalogue ``table`` for
     each ``{name: path}`` of ``matches``; returns {column: (unit, UCD, description)}."""
     described = {}
-    if not len(table) or not matches:
-        return described
-    galaxies = SkyCoord(np.asarray(table["ra"]) * u.deg, np.asarray(table["dec"]) * u.deg)
+    galaxies = SkyCoord(np.asarray(table["ra"], dtype=float) * u.deg, np.asarray(table["dec"], dtype=float) * u.deg)
     for name, path in matches.items():
         ids, ra, dec, types = read_counterparts(path)
         known = np.isfinite(ra) & np.isfinite(dec)
@@ -125,7 +123,7 @@ def cross_identify(table, matches, radius=DEFAULT_RADIUS):
         found = np.zeros(len(table), dtype=bool)
         index = np.zeros(len(table), dtype=int)
         separation = np.full(len(table), np.nan)
-        if len(ra):
+        if len(ra) and len(table):
             index, angle, _ = galaxies.match_to_catalog_sky(SkyCoord(ra * u.deg, dec * u.deg))
             separation = angle.to_value(u.arcsec)
             found = separation <= radius.to_value(u.arcsec)
