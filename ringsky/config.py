@@ -52,6 +52,25 @@ class Conf(_config.ConfigNamespace):
 conf = Conf()
 
 
+CACHE_FOLDERS = {
+    "http": "survey and service answers, one file per request (ringsky.net)",
+    "parents": "parent lists, one table per survey query and tile (ringsky.parents)",
+    "packs": "the decoded pictures of scored tiles, one .npy per tile (ringsky.packs)",
+    "sim": "rendered pictures of the simulated sky (ringsky.sources.simulated)",
+    "training": "simulated training and validation sets (ringsky.data)",
+    "pictures": "decoded picture folders for pretraining and injection (ringsky.pictures)",
+    "known": "parsed known ring catalogues for cross-identification (ringsky.crossids)",
+}
+"""The cache's sub-folders, each named here only, and what each holds."""
+
+
+def cache_folder(kind):
+    """The cache sub-folder ``kind`` (one of CACHE_FOLDERS) as a Path."""
+    if kind not in CACHE_FOLDERS:
+        raise KeyError(f"no cache folder {kind!r}: one of {', '.join(CACHE_FOLDERS)}")
+    return cache_dir() / kind
+
+
 def cache_dir():
     """The cache root as a Path (created on first use)."""
     root = conf.cache_dir or os.environ.get("RINGSKY_CACHE") or Path(

@@ -20,7 +20,7 @@ from astropy.io import ascii
 from astropy.table import MaskedColumn, Table
 
 from . import RingskyError
-from .config import cache_dir, conf
+from .config import cache_folder, conf
 from .fileio import atomic_path, version_key
 
 DEFAULT_RADIUS = 5 * u.arcsec
@@ -67,7 +67,7 @@ def read_counterparts(path):
     table takes seconds to parse."""
     path = Path(path)
     inputs = [path] + [path.with_name(name) for name in BUTA_SIBLINGS if path.suffix == ".tex"]
-    cached = cache_dir() / "known" / f"{version_key([p for p in inputs if p.is_file()])}.npz"
+    cached = cache_folder("known") / f"{version_key([p for p in inputs if p.is_file()])}.npz"
     if cached.is_file():
         with np.load(cached) as saved:
             return saved["ids"], saved["ra"], saved["dec"], saved["types"] if saved["typed"] else None

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from astropy.table import Table
 
-from .config import cache_dir
+from .config import cache_folder
 from .fileio import atomic_path
 from .simulate import SIMULATOR_VERSION, simulate
 
@@ -17,7 +17,7 @@ from .simulate import SIMULATOR_VERSION, simulate
 def simulated_set(n, seed, npix, ring_fraction=0.5, workers=1, planes="rgb"):
     """Images (uint8 RGB, or ugriz planes) and labels of a simulated set, cached as .npz +
     truth .ecsv by arguments."""
-    folder = cache_dir() / "training"
+    folder = cache_folder("training")
     stem = f"sim-v{SIMULATOR_VERSION}-seed{seed}-n{n}-px{npix}-rf{ring_fraction:g}-{planes}"
     # names joined by hand: with_suffix would cut "rf0.5-..." at its dot, and sets would share a file
     images_path, truth_path = folder / f"{stem}.npz", folder / f"{stem}.ecsv"

@@ -26,7 +26,7 @@ import requests
 from astropy.utils.exceptions import AstropyWarning
 
 from . import RingskyError, __version__
-from .config import cache_dir, conf
+from .config import cache_folder, conf
 from .fileio import atomic_path
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -213,7 +213,7 @@ def cache_path(url, params, expect, data=None):
     key = request_key(url, params, data)
     digest = hashlib.sha256(key.encode()).hexdigest()
     host = urlsplit(url).netloc.replace(":", "_") or "local"
-    return cache_dir() / "http" / host / digest[:2] / f"{digest}.{expect}"
+    return cache_folder("http") / host / digest[:2] / f"{digest}.{expect}"
 
 
 def _attempt(url, params, expect, data=None):

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import RingskyError, __version__
-from .config import cache_dir, conf
+from .config import cache_folder, conf
 from .fileio import part_path, remove_stale_parts
 from .imaging import DEPTH
 from .sources import pictures
@@ -39,7 +39,7 @@ def pack_path(source, tile, galaxies, npix, planes):
     rows = hashlib.sha1("\n".join(map(str, galaxies["id"])).encode())
     if "size" in galaxies.colnames:  # a survey cutout's field follows the galaxy's size
         rows.update(np.asarray(galaxies["size"], dtype=np.float64).tobytes())
-    return cache_dir() / "packs" / __version__ / key / f"{npix}-{planes}" / f"{tile.name}-{rows.hexdigest()[:12]}.npy"
+    return cache_folder("packs") / __version__ / key / f"{npix}-{planes}" / f"{tile.name}-{rows.hexdigest()[:12]}.npy"
 
 
 def _open_pack(path, shape):

@@ -19,7 +19,7 @@ from astropy.io import ascii
 from astropy.table import Table
 
 from . import RingskyError
-from .config import cache_dir, conf
+from .config import cache_folder, conf
 from .fileio import atomic_path
 from .net import call_with_retries
 from .rows import checked_ids, checked_positions
@@ -54,7 +54,7 @@ def axis_ratio(e1, e2):
 def cached_table(name, query, run):
     """The parent Table for ``query``, from the cache or from ``run()`` (then cached)."""
     digest = hashlib.sha256(query.encode()).hexdigest()[:16]
-    path = cache_dir() / "parents" / name / f"{digest}.fits"
+    path = cache_folder("parents") / name / f"{digest}.fits"
     if path.exists():
         return Table.read(path)
     table = run()

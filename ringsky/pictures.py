@@ -13,7 +13,7 @@ from astropy.table import Table
 from PIL import Image
 
 from . import RingskyError
-from .config import cache_dir
+from .config import cache_folder
 from .fileio import atomic_path, version_key
 from .imaging import IMAGE_FORMATS
 
@@ -69,7 +69,7 @@ def folder_pictures(path, npix, crop=1.0, progress=False):
 
     table = read_manifest(path)
     manifest = Path(table.meta["manifest"])
-    cached = cache_dir() / "pictures" / f"{version_key([manifest], npix, crop)}.npy"
+    cached = cache_folder("pictures") / f"{version_key([manifest], npix, crop)}.npy"
     if cached.is_file():
         images = np.load(cached, mmap_mode="r")
         if len(images) == len(table):

@@ -13,7 +13,7 @@ import numpy as np
 from astropy.table import Table, vstack
 from PIL import Image
 
-from ..config import cache_dir, conf
+from ..config import cache_folder, conf
 from ..fileio import atomic_path
 from ..imaging import DEPTH, load_rgb
 from ..simulate import PIXSCALE, SIMULATOR_VERSION, draw_galaxy, galaxy_truth, picture, simulate, stamp_size
@@ -116,7 +116,7 @@ class SimulatedSky:
 
     def _cache_paths(self, galaxies, npix, planes):
         """Where each galaxy's picture is cached, as strings (pathlib costs as much as a PNG read)."""
-        folder = cache_dir() / "sim" / f"v{SIMULATOR_VERSION}-seed{self.seed}-rf{self.ring_fraction:g}"
+        folder = cache_folder("sim") / f"v{SIMULATOR_VERSION}-seed{self.seed}-rf{self.ring_fraction:g}"
         suffix = ".png" if planes == "rgb" else f".{planes}.npy"
         return [f"{folder}/cell{cell:05d}/{npix}/{galaxy_id}{suffix}"
                 for galaxy_id, cell in zip(galaxies["id"], galaxies["cell"])]
