@@ -148,10 +148,10 @@ def cmd_evaluate(args):
     from .evaluate import choose_threshold, evaluate, validation_sample
     from .metrics import format_summary, parse_threshold_rule
     from .models import load_classifier
-    from .sources import labelled_pictures
+    from .sources import has_splits, labelled_pictures
 
     source = _source(args)
-    split = getattr(source, "splits", ()) and args.split != "all"
+    split = has_splits(source) and args.split == "test"
     if args.threshold_rule is not None:
         parse_threshold_rule(args.threshold_rule)
         if args.validation is None:
@@ -165,8 +165,8 @@ def cmd_evaluate(args):
     if args.threshold_rule is not None:
         validation = validation_sample(args.validation, npix, planes=classifier.config.planes)
     threshold, origin = choose_threshold(classifier, args.threshold_rule, validation, args.threshold)
-    options = {"splits": ("test",)} if split else {}
-    images, labels, table = labelled_pictures(source, npix, classifier.config.planes, **options)
+    images, labels, table = labelled_pictures(source, npix, classifier.config.planes,
+                                              splits=("test",) if split else None)
     out = Path(args.out)
     summary = evaluate(classifier, images, labels, table, threshold, out, source.name, resamples=args.resamples)
     print(f"model {classifier.config.model_id} on {source.name}{' (its test split)' if split else ''}, "
@@ -299,9 +299,9 @@ def cmd_labels_build(args):
 
     from .catalogs.buta import CORE_COLUMNS, read_buta_table
     from .catalogs.galaxyzoo import read_galaxy_zoo
-    from .labels import build_training_table, split_counts, write_table
+    from .labels import BUILD_COLUMNS, build_training_table, split_counts, write_table
 
-    buta = read_buta_table(args.buta, CORE_COLUMNS + ("outer_ring", "inner_ring", "nuclear_ring", "collisional"))
+    buta = read_buta_table(args.buta, CORE_COLUMNS + BUILD_COLUMNS)
     table = build_training_table(buta, read_galaxy_zoo(args.zoo), args.votes_column,
                                  args.ring_column, args.min_votes, args.max_ring_fraction, args.positives,
                                  args.ratio, args.split, args.nside, args.radius * u.arcsec, args.seed)

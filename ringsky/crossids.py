@@ -20,6 +20,9 @@ from astropy.io import ascii
 from astropy.table import MaskedColumn, Table
 
 from . import RingskyError
+from .catalogs.buta import SIBLINGS, load_buta, read_hyperleda
+from .catalogs.galaxyzoo import read_galaxy_zoo
+from .catalogs.ringflags import read_ring_flags
 from .config import cache_folder, conf
 from .fileio import atomic_path, version_key
 
@@ -56,17 +59,13 @@ def parse_match(text):
     return name, Path(path)
 
 
-BUTA_SIBLINGS = ("buta2017_hyperleda.txt", "buta2017_gz2_matched.csv")
-"""The position tables read beside Buta's LaTeX Table 2."""
-
-
 def read_counterparts(path):
     """(ids as text, ra, dec in deg, ring types or None) of one known catalogue: Buta's LaTeX
     Table 2 (with its HyperLEDA and GZ2 position tables beside it), a ring-flag table, or any
     table with an id and RA/Dec columns. Kept in the cache by the files read, since Buta's
     table takes seconds to parse."""
     path = Path(path)
-    inputs = [path] + [path.with_name(name) for name in BUTA_SIBLINGS if path.suffix == ".tex"]
+    inputs = [path] + [path.with_name(name) for name in SIBLINGS.values() if path.suffix == ".tex"]
     cached = cache_folder("known") / f"{version_key([p for p in inputs if p.is_file()])}.npz"
     if cached.is_file():
         with np.load(cached) as saved:
@@ -81,10 +80,7 @@ def read_counterparts(path):
 
 def _parse_counterparts(path):
     if path.suffix == ".tex":
-        from .catalogs.buta import load_buta, read_hyperleda
-        from .catalogs.galaxyzoo import read_galaxy_zoo
-
-        leda, gz2 = (path.with_name(name) for name in BUTA_SIBLINGS)
+        leda, gz2 = path.with_name(SIBLINGS["hyperleda"]), path.with_name(SIBLINGS["gz2"])
         table = load_buta(path, read_hyperleda(leda) if leda.is_file() else None,
                           read_galaxy_zoo(gz2) if gz2.is_file() else None)
         table = table[np.asarray(table["coord_source"]).astype(str) != ""]
@@ -96,8 +92,6 @@ def _parse_counterparts(path):
     except (OSError, ValueError) as error:
         raise RingskyError(f"cannot read table {path} to match: {str(error).splitlines()[0]}") from error
     if "ring_flags" in table.colnames:
-        from .catalogs.ringflags import read_ring_flags
-
         flags = read_ring_flags(path)
         return (np.asarray(flags["id"]).astype(str), np.asarray(flags["ra"], float), np.asarray(flags["dec"], float),
                 np.asarray(flags["ring_type"]).astype(str))

@@ -100,7 +100,7 @@ def _fold_model(settings, seed, images, labels, train, validation, as_is):
 def crossvalidate(spec, settings, folds=5, seeds=(0,), as_is=False, progress=True):
     """Every out-of-fold prediction (a Table: id, ring, seed, fold, colour, probability), with the
     run's source, folds, seeds and settings in its ``meta``."""
-    from .sources import learning_sample, open_source
+    from .sources import LEARNING_SPLITS, labelled_pictures, open_source
 
     if folds < 2:
         raise RingskyError("cross-validation needs at least 2 folds")
@@ -109,7 +109,8 @@ def crossvalidate(spec, settings, folds=5, seeds=(0,), as_is=False, progress=Tru
                            "ring+type models with ringsky train")
     _check_init(settings)
     config = initial_classifier(settings)[0].config
-    images, labels, table = learning_sample(open_source(spec), config.picture_size, config.planes)
+    images, labels, table = labelled_pictures(open_source(spec), config.picture_size, config.planes,
+                                              splits=LEARNING_SPLITS)
     colour = redness(images, config.planes)
     predictions, rates = [], []
     for seed in seeds:

@@ -72,9 +72,7 @@ def validation_sample(spec, npix, n_simulated=2000, planes="rgb"):
         return simulated_set(n_simulated, VALIDATION_SEED, npix, planes=planes)[:2]
     from .sources import labelled_pictures, open_source
 
-    source = open_source(spec)
-    options = {"splits": ("validation",)} if getattr(source, "splits", ()) else {}
-    return labelled_pictures(source, npix, planes, **options)[:2]
+    return labelled_pictures(open_source(spec), npix, planes, splits=("validation",))[:2]
 
 
 def morphology_scores(classifier, images, truth):

@@ -8,13 +8,12 @@ import numpy as np
 from astropy.table import Table, vstack
 
 from . import RingskyError
-from .catalogs.buta import EXPECTED_ROWS, VIZIER_CATALOG, load_buta, read_hyperleda
+from .catalogs.buta import EXPECTED_ROWS, SIBLINGS, VIZIER_CATALOG, load_buta, read_hyperleda
 from .catalogs.crossmatch import DEFAULT_RADIUS, REPORT_RADII, counts_within, match, nearest, plot_separations, skycoord
 from .catalogs.galaxyzoo import read_galaxy_zoo
 from .data import SPLITS, split_by_galaxy, split_by_tile
 from .fileio import atomic_path
 
-SIBLINGS = {"hyperleda": "buta2017_hyperleda.txt", "gz2": "buta2017_gz2_matched.csv"}
 
 
 def write_table(table, path):
@@ -118,6 +117,10 @@ def split_column(table, split, nside, seed):
     raise RingskyError(f"split must be 'galaxy' or 'tile', not {split!r}")
 
 
+BUILD_COLUMNS = ("outer_ring", "inner_ring", "nuclear_ring", "collisional")
+"""The Buta table's columns that the builder reads besides its core ones (closed rings)."""
+
+
 def build_training_table(buta, zoo, votes_column, ring_column, min_votes=20, max_ring_fraction=0.05,
                          positives="rings+pseudo", ratio=None, split="galaxy", nside=8, radius=DEFAULT_RADIUS,
                          seed=0):
@@ -136,7 +139,7 @@ def build_training_table(buta, zoo, votes_column, ring_column, min_votes=20, max
     has_position = np.asarray(buta["coord_source"]).astype(str) != ""
     if positives == "rings":
         ringed = np.zeros(len(buta), dtype=bool)
-        for column in ("outer_ring", "inner_ring", "nuclear_ring", "collisional"):
+        for column in BUILD_COLUMNS:
             ringed |= np.asarray(buta[column], dtype=bool)
     elif positives == "rings+pseudo":
         ringed = np.asarray(buta["has_ring"], dtype=bool)

@@ -152,9 +152,9 @@ def labelled_sets(spec, npix, planes="rgb", holdout=True):
     A training table's folder keeps its own split (its test rows are never read here); otherwise
     a galaxy's split follows from its id alone, so adding votes never moves one across the split.
     Without ``holdout`` every galaxy trains and the validation set is None."""
-    from .sources import learning_sample, open_source
+    from .sources import LEARNING_SPLITS, labelled_pictures, open_source
 
-    images, labels, table = learning_sample(open_source(spec), npix, planes)
+    images, labels, table = labelled_pictures(open_source(spec), npix, planes, splits=LEARNING_SPLITS)
     if not holdout:
         if len(np.unique(labels)) < 2:
             raise RingskyError(f"{spec}: training needs both rings and non-rings")

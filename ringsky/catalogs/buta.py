@@ -23,6 +23,8 @@ from ..net import fetch
 from .cvrhs import parse_cvrhs, plain_type
 
 EXPECTED_ROWS = 3962
+SIBLINGS = {"hyperleda": "buta2017_hyperleda.txt", "gz2": "buta2017_gz2_matched.csv"}
+"""The position tables read from beside the LaTeX Table 2 unless others are given."""
 VIZIER_CATALOG = "J/MNRAS/471/4027"
 _VIZIER_COLUMNS = {"name": ("Name", "2MASX", "SDSS", "ID"), "pgc": ("PGC",),
                    "gz2_image": ("GZ2", "GZ2ID", "GZ2Id", "Image", "ImgId"), "z": ("z",), "t_stage": ("T",),

@@ -43,24 +43,25 @@ def pictures(source, galaxies, npix, planes="rgb"):
     return source.ugriz_cutouts(galaxies, npix)
 
 
-def labelled_pictures(source, npix, planes="rgb", **options):
-    """``source.labelled_sample`` as a model with ``planes`` pictures reads it."""
+LEARNING_SPLITS = ("train", "validation")
+"""What training and cross-validation may see of a training table's folder: its test rows stay
+unseen until ``ringsky evaluate``."""
+
+
+def has_splits(source):
+    """True for a source whose rows carry a training table's ``split`` (a ``fetch --folder``)."""
+    return bool(getattr(source, "splits", ()))
+
+
+def labelled_pictures(source, npix, planes="rgb", splits=None, **options):
+    """``source.labelled_sample`` as a model with ``planes`` pictures reads it; with ``splits``,
+    only the rows of those splits where the source has them (``has_splits``), else every row."""
+    if splits is not None and has_splits(source):
+        options["splits"] = splits
     if planes == "rgb":
         return source.labelled_sample(npix, **options)
     check_planes(source, planes)
     return source.labelled_sample(npix, planes=planes, **options)
-
-
-LEARNING_SPLITS = ("train", "validation")
-
-
-def learning_sample(source, npix, planes="rgb"):
-    """What training and cross-validation may see of a labelled source: all of it, or, for a
-    training table's folder (one with a ``split`` column), its train and validation rows, so
-    that its test rows stay unseen until ``ringsky evaluate``."""
-    if getattr(source, "splits", ()):
-        return labelled_pictures(source, npix, planes, splits=LEARNING_SPLITS)
-    return labelled_pictures(source, npix, planes)
 
 
 def open_source(spec, parents=None, image_format=None, pixscale=None):
