@@ -22,12 +22,12 @@ from filter_view import filter_panel, rows_passing
 from known_catalogues import cross_identified, known_catalogues, matched_to, overlay_args
 from plain_text import notice
 from selection import newest_click
-from sky_view import (ONLINE_SURVEYS, ensure_background, ensure_markers, last_click, moc_json, shown_mask, sky,
-                      view_of)
+from sky_view import ONLINE_SURVEYS, ensure_background, ensure_markers, last_click, moc_json, shown_mask, sky
 from table_view import candidate_table, last_view
 from ringsky import RingskyError
 from ringsky.catalogue import MOC_NAME, read_catalogue, source_rows
 from ringsky.config import conf
+from ringsky.framing import view_of
 from ringsky.imaging import centre_pixels
 from ringsky.sources import pictures
 from ringsky.votes import LABELS, VoteStore, export_labels, most_uncertain, votes_path

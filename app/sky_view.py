@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
-from astropy.coordinates import SkyCoord
 from mocpy import MOC
 
 from ringsky.fileio import atomic_path, version_key
@@ -105,14 +104,3 @@ def last_click():
     """The last marker clicked, {'row', 'at'}, or None."""
     return (st.session_state.get("sky") or {}).get("click")
 
-
-def view_of(ra, dec):
-    """Centre (SkyCoord) and field of view (deg) that frame the positions."""
-    if not len(ra):
-        return SkyCoord(0, 0, unit="deg"), 60.0
-    positions = SkyCoord(ra, dec, unit="deg")
-    mean = positions.cartesian.mean()
-    centre = SkyCoord(mean, frame="icrs", representation_type="cartesian")
-    centre = SkyCoord(centre.spherical.lon, centre.spherical.lat, frame="icrs")
-    radius = float(np.max(centre.separation(positions).deg))
-    return centre, min(180.0, max(0.05, 2.2 * radius))

@@ -19,6 +19,7 @@ from astropy.table import MaskedColumn, Table
 
 from . import RingskyError, __version__
 from .fileio import atomic_path, failures_named
+from .hats_collection import HATS_NAME, write_hats
 from .crossids import DEFAULT_RADIUS, cross_identify
 from .hosts import HOST_COLUMNS
 from .score import read_tile
@@ -175,9 +176,10 @@ def write_votable(table, path, cards, columns=COLUMNS):
     votable.to_xml(str(path))
 
 
-def write_catalogue(tiles_dir, out_dir, matches=None, radius=DEFAULT_RADIUS):
-    """Write ``catalogue.fits``, ``catalogue.vot`` and ``coverage.moc.fits``; return the Table.
-    ``matches`` ({name: table path}) are cross-identified (:mod:`ringsky.crossids`)."""
+def write_catalogue(tiles_dir, out_dir, matches=None, radius=DEFAULT_RADIUS, hats=False):
+    """Write ``catalogue.fits``, ``catalogue.vot`` and ``coverage.moc.fits`` (and, with ``hats``,
+    the HATS collection ``catalogue.hats``); return the Table. ``matches`` ({name: table path})
+    are cross-identified (:mod:`ringsky.crossids`)."""
     results, tiles, provenance = read_results(tiles_dir)
     out_dir = Path(out_dir)
     try:
@@ -201,6 +203,9 @@ def write_catalogue(tiles_dir, out_dir, matches=None, radius=DEFAULT_RADIUS):
                 write_votable(table, vot_path, cards, columns)
             with failures_named(out_dir / MOC_NAME):
                 tiles_moc(tiles).save(str(moc_path), format="fits", overwrite=True)
+            if hats:
+                with failures_named(out_dir / HATS_NAME):
+                    write_hats(table, cards, out_dir / HATS_NAME)
     except PermissionError as error:
         raise RingskyError(f"cannot write to output folder {out_dir}: {error.strerror}") from error
     return table

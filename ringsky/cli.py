@@ -242,10 +242,12 @@ def cmd_catalogue(args):
 
     matches = {} if args.no_known else default_matches()
     matches.update(parse_match(text) for text in args.match)
-    table = write_catalogue(args.tiles_dir, args.out, matches, args.match_radius * u.arcsec)
+    table = write_catalogue(args.tiles_dir, args.out, matches, args.match_radius * u.arcsec, hats=args.hats)
     known = "".join(f", {int((table[f'{name}_id'] != '').sum())} in {name}" for name in matches)
     print(f"catalogue: {len(table)} galaxies, {int(table['ring_flag'].sum())} rings "
           f"(threshold {table.meta['THRESH']:.3f}){known} -> {args.out}")
+    if args.hats and not len(table):
+        print("no galaxies: no HATS collection written (lsdb cannot partition an empty table)")
 
 
 def cmd_labels_buta(args):
@@ -596,6 +598,8 @@ def build_parser():
                    "repeatable, beside the known catalogues in ../shared/data/catalogues")
     p.add_argument("--no-known", action="store_true", help="do not match the known catalogues by default")
     p.add_argument("--match-radius", type=POSITIVE_NUMBER, default=5.0, help="arcsec (default 5)")
+    p.add_argument("--hats", action="store_true", help="also write the catalogue as a HATS collection "
+                   "(catalogue.hats, for lsdb.open_catalog)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_catalogue)
 

@@ -1,5 +1,6 @@
 """The main job on the embedded default: score the simulated sky with the shipped model,
 write the demo catalogue, and check it against the simulator's truth."""
+import importlib.util
 import time
 
 import numpy as np
@@ -17,7 +18,8 @@ def run_demo(out, work, model=None, progress=True):
     tiles = TileSpec(32, None).resolve(source.footprint)
     classifier = load_classifier(model)
     summary = score_tiles(tiles, source, classifier, work, progress=progress)
-    table = write_catalogue(work, out)
+    hats = importlib.util.find_spec("lsdb") is not None  # the [hats] extra, which make demo installs
+    table = write_catalogue(work, out, hats=hats)
     seconds = time.time() - started
 
     truth = {}
@@ -35,4 +37,5 @@ def run_demo(out, work, model=None, progress=True):
           f"(model {table.meta['MODELID']})\n"
           f"against the simulated truth ({int(is_ring.sum())} rings): precision {precision:.3f}, recall {recall:.3f}\n"
           f"wall time: {seconds:.1f} s\n"
-          f"catalogue: {out}/catalogue.fits, {out}/catalogue.vot, {out}/coverage.moc.fits")
+          f"catalogue: {out}/catalogue.fits, {out}/catalogue.vot, {out}/coverage.moc.fits"
+          + (f", {out}/catalogue.hats" if hats else ""))

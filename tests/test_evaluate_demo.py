@@ -72,7 +72,7 @@ def test_shipped_model_on_the_real_decals_images(tmp_path):
 
 def test_demo_scores_the_simulated_sky_and_reports_it_against_the_truth(tmp_path):
     result = run_cli("demo", "--out", tmp_path / "cat", "--work", tmp_path / "tiles", "--quiet")
-    for name in ("catalogue.fits", "catalogue.vot", "coverage.moc.fits"):
+    for name in ("catalogue.fits", "catalogue.vot", "coverage.moc.fits", "catalogue.hats/collection.properties"):
         assert (tmp_path / "cat" / name).exists()
     scored = int(re.search(r"galaxies scored: (\d+)", result.stdout).group(1))
     precision, recall = map(float, re.search(r"precision ([\d.]+), recall ([\d.]+)", result.stdout).groups())
