@@ -127,6 +127,18 @@ class ExplorerPage:
             raise RuntimeError(state["error"])
         return state["markers"], state["key"]
 
+    def sky_survey(self):
+        """The URL of the HiPS the sky shows as its background."""
+        return self.page.evaluate("document.getElementById('ringsky-sky').dataset.survey")
+
+    def wait_local_sky(self, timeout=240):
+        """Wait until the sky's background is the catalogue's own HiPS, not the blank one shown
+        while it is built; returns its URL."""
+        self.page.wait_for_function("() => { const survey = document.getElementById('ringsky-sky').dataset.survey;"
+                                    " return survey && survey.includes('/hips/') && !survey.includes('/blank-'); }",
+                                    polling=250, timeout=timeout * 1000)
+        return self.sky_survey()
+
     def filters(self):
         """The filter form, to locate its inputs in (Playwright's locators see into its shadow root)."""
         return self.page.locator(".st-key-filters")

@@ -11,6 +11,7 @@ import io
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from filter_view import filter_panel, rows_passing
 from known_catalogues import cross_identified, known_catalogues, matched_to, overlay_args
 from plain_text import notice
 from selection import newest_click
-from sky_view import ONLINE_SURVEYS, ensure_background, ensure_markers, last_click, moc_json, shown_mask, sky
+from sky_view import (ONLINE_SURVEYS, built_background, ensure_background, ensure_blank_background, ensure_markers,
+                      last_click, moc_json, shown_mask, sky)
 from table_view import candidate_table, last_view
 from ringsky import RingskyError
 from ringsky.catalogue import MOC_NAME, read_catalogue, source_rows
@@ -78,9 +80,38 @@ def framing(path, mtime, _frame):
     return view_of(_frame["ra"].to_numpy(), _frame["dec"].to_numpy())
 
 
-@st.cache_resource(show_spinner="Building the local sky background (once per catalogue)...")
-def background(path, mtime, order):
-    return ensure_background(path, read_catalogue(path), order)
+@st.cache_resource(show_spinner=False)
+def background_build(path, mtime, order):
+    """The local HiPS, built in a thread once per catalogue version (about two minutes for the
+    demo catalogue here): the first page, its table and filters do not wait for it."""
+    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sky-background")
+    build = builder.submit(ensure_background, path, read_catalogue(path), order)
+    builder.shutdown(wait=False)  # its one thread ends with the build
+    return build
+
+
+@st.fragment(run_every=2)
+def rerun_when_built(build):
+    """Poll the build while the page shows the blank sky; draw the page again once it is done."""
+    if build.done():
+        st.rerun()
+
+
+def local_background(path, version, order):
+    """The local HiPS's URL once built; until then a blank one, a line saying so, and a poll."""
+    built = built_background(path, order)
+    if built:
+        return built
+    build = background_build(path, version, order)
+    if not build.done():
+        st.text("Building the local sky background (once per catalogue); the table and filters work meanwhile.")
+        rerun_when_built(build)
+        return ensure_blank_background(order)
+    try:
+        return build.result()
+    except Exception as error:  # any failure of the build is the sky's only: the rest of the page works
+        notice(f"cannot build the local sky background: {error}")
+        return ensure_blank_background(order)
 
 
 @st.cache_resource
@@ -240,8 +271,7 @@ def main():
     shown = rows_passing(frame, state, votes)
     survey_name = state["survey"]
     if survey_name == LOCAL_SURVEY:
-        survey = {"local": True, "name": survey_name,
-                  "url": background(str(path), version, opts.hips_order)}
+        survey = {"local": True, "name": survey_name, "url": local_background(str(path), version, opts.hips_order)}
     else:
         survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
 

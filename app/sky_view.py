@@ -3,6 +3,7 @@ import base64
 import gzip
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import streamlit as st
 from mocpy import MOC
 
 from ringsky.fileio import atomic_path, version_key
-from ringsky.skyhips import build_hips
+from ringsky.skyhips import build_hips, write_empty_hips
 from ringsky.sources import open_source
 
 APP_DIR = Path(__file__).resolve().parent
@@ -29,6 +30,12 @@ _sky = st.components.v2.component(
     "ringsky_sky", html='<div id="ringsky-sky"></div><div id="ringsky-sky-status">loading Aladin Lite...</div>',
     css=(SKY_DIR / "sky.css").read_text(), js=(SKY_DIR / "markers.js").read_text() + (SKY_DIR / "sky.js").read_text(),
     isolate_styles=False)  # in the page's own DOM, as Aladin Lite is usually embedded; found by id there
+
+
+def served_path(path):
+    """The URL path of a file or folder under the static folder (Streamlit serves ``app/static`` at
+    ``/app/static``)."""
+    return "app/static/" + path.relative_to(STATIC_DIR).as_posix()
 
 
 def background_folder(catalogue_path, order):
@@ -63,7 +70,7 @@ def ensure_markers(catalogue_path, ra, dec, probability):
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as temporary:
             temporary.write_bytes(gzip.compress(b"".join(column.tobytes() for column in columns), compresslevel=1))
-    return "app/static/" + path.relative_to(STATIC_DIR).as_posix()
+    return served_path(path)
 
 
 def shown_mask(shown):
@@ -74,15 +81,35 @@ def shown_mask(shown):
     return base64.b64encode(np.packbits(shown, bitorder="little").tobytes()).decode("ascii")
 
 
+def built_background(catalogue_path, order):
+    """The URL path of the catalogue's HiPS if it is built already, else None."""
+    folder = background_folder(catalogue_path, order)
+    return served_path(folder) if (folder / "properties").is_file() else None
+
+
 def ensure_background(catalogue_path, table, order):
-    """Build the catalogue's HiPS from its cutouts unless built already; its URL path under
-    the app (Streamlit serves ``app/static`` at ``/app/static``)."""
+    """Build the catalogue's HiPS from its cutouts unless built already; its URL path."""
     folder = background_folder(catalogue_path, order)
     if not (folder / "properties").is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         build_hips(table, open_source(table.meta["SURVEY"]), folder, order=order,
                    title=f"ringsky {table.meta['SURVEY']} cutouts")
-    return "app/static/" + folder.relative_to(STATIC_DIR).as_posix()
+    return served_path(folder)
+
+
+def ensure_blank_background(order):
+    """A HiPS with no tiles, the sky's background while the catalogue's own is built; its URL
+    path. Written once, atomically: pages opened together may ask for it at once."""
+    folder = STATIC_DIR / "hips" / f"blank-order{order}"
+    if not (folder / "properties").is_file():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}.") as work:
+            write_empty_hips(Path(work) / folder.name, order, "ringsky blank sky")
+            try:
+                (Path(work) / folder.name).rename(folder)
+            except OSError:  # another page wrote it first
+                pass
+    return served_path(folder)
 
 
 def moc_json(path):

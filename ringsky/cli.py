@@ -401,8 +401,8 @@ def cmd_app(args):
     if args.catalogue == DEMO_CATALOGUE and not Path(args.catalogue).is_file():
         raise RingskyError(f"catalogue not found: {args.catalogue} (make demo, or ringsky demo, writes it)")
     read_catalogue(args.catalogue)
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-               "--server.port", str(args.port), "--server.headless", "true",
+    command = [sys.executable, str(script.with_name("serve.py")), "run", str(script),  # the explorer's modules preloaded
+               "--server.address", "127.0.0.1", "--server.port", str(args.port), "--server.headless", "true",
                "--server.enableStaticServing", "true", "--server.fileWatcherType", "none",
                "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
                "--", str(Path(args.catalogue).resolve()), "--hips-order", str(args.hips_order)]

@@ -109,6 +109,7 @@ def test_markers_follow_the_filters_and_nothing_leaves_the_machine(server, playw
     page.choose("Ring flag", "all")
     markers, _ = page.wait_settled(after_key=key)
     assert markers == len(table)
+    page.wait_local_sky()  # built in the background on this first visit
     time.sleep(2)  # let Aladin fetch its tiles
     screenshot(page, "explorer-overview")
     page.page.set_viewport_size({"width": 1200, "height": 900})
@@ -252,6 +253,37 @@ def test_the_filtered_selection_downloads_as_votable_fits_and_csv(server, playwr
         assert sorted(str(name) for name in Table.read(path, format=fmt)["source_id"]) == expected, label
     assert page.remote_requests() == []
     assert page.errors == []
+
+
+def test_a_cold_server_shows_the_table_and_filters_while_it_builds_the_sky_background(playwright_browser, tmp_path):
+    """A catalogue of one nside=32 tile (about 350 galaxies): its HiPS at order 7 takes the
+    server several times as long to build as the page takes to settle."""
+    run_cli("score", "--tile", "nside=32:6813", "--survey", "sim", "--scheduler", "none", "--out", tmp_path / "tiles",
+            "--quiet")
+    run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "cat", "--no-known", "--quiet")
+    catalogue = tmp_path / "cat" / "catalogue.fits"
+    explorer = ExplorerServer(catalogue, free_port(), "--hips-order", 7, cwd=tmp_path).start(timeout=120)
+    try:
+        page = ExplorerPage(playwright_browser, explorer.url).open()
+        markers, key = page.wait_settled(timeout=120)
+        assert markers == len(read_catalogue(catalogue))
+        assert "/blank-order7" in page.sky_survey()
+        page.page.get_by_text("Building the local sky background").wait_for(timeout=5_000)
+        page.choose("Ring flag", "not ring")  # the filters work meanwhile
+        markers, key = page.wait_settled(after_key=key)
+        assert markers == int((~read_catalogue(catalogue)["ring_flag"]).sum())
+        built = page.wait_local_sky()
+        assert "/blank-" not in built
+        page.page.get_by_text("Building the local sky background").wait_for(state="detached", timeout=30_000)
+        deadline = time.time() + 30  # Aladin fetches the new background's tiles
+        while not any(f"/{built}/" in url and url.endswith(".png") and status == 200 for url, status in page.responses):
+            assert time.time() < deadline, [url for url, _ in page.responses if "/hips/" in url]
+            page.page.wait_for_timeout(250)
+        assert page.errors == []
+        assert page.remote_requests() == []
+    finally:
+        explorer.stop()
+        remove_served_files(catalogue, 7)
 
 
 def test_app_refuses_a_missing_catalogue(tmp_path):

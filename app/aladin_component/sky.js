@@ -144,6 +144,7 @@ async function render(args) {
     aladin.setBaseImageLayer(surveyLayer(args.survey));
     baseSurvey = args.survey.url;
   }
+  host.dataset.survey = baseSurvey;
   if (args.drawKey !== drawnKey) {
     const started = performance.now();
     if (args.markers.url !== positionsUrl) await drawCatalogue(args);
