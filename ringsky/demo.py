@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from .catalogue import write_catalogue
+from .crossids import default_matches
 from .models import load_classifier
 from .score import score_tiles
 from .sources.simulated import SimulatedSky
@@ -19,7 +20,7 @@ def run_demo(out, work, model=None, progress=True):
     classifier = load_classifier(model)
     summary = score_tiles(tiles, source, classifier, work, progress=progress)
     hats = importlib.util.find_spec("lsdb") is not None  # the [hats] extra, which make demo installs
-    table = write_catalogue(work, out, hats=hats)
+    table = write_catalogue(work, out, default_matches(), hats=hats)  # as ringsky catalogue does by default
     seconds = time.time() - started
 
     truth = {}
