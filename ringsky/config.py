@@ -17,6 +17,8 @@ class Conf(_config.ConfigNamespace):
     tile_packs = _config.ConfigItem(True, "Keep each scored tile's decoded pictures in the cache as one "
                                     ".npy pack, so scoring it again reads one file and decodes nothing.")
     batch_size = _config.ConfigItem(256, "Images per model forward pass when scoring.")
+    hats_import_rows = _config.ConfigItem(1_000_000, "A catalogue of more rows is written as HATS by hats-import "
+                                          "(on disk, per tile) rather than lsdb.from_dataframe (in memory).")
     workers = _config.ConfigItem(2, "Processes that render simulated cutouts.")
     sim_seed = _config.ConfigItem(2026, "Seed of the simulated sky (--survey sim).")
     sim_density = _config.ConfigItem(100.0, "Galaxies per square degree on the simulated sky, "

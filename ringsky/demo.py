@@ -19,7 +19,7 @@ def run_demo(out, work, model=None, progress=True):
     tiles = TileSpec(32, None).resolve(source.footprint)
     classifier = load_classifier(model)
     summary = score_tiles(tiles, source, classifier, work, progress=progress)
-    hats = importlib.util.find_spec("lsdb") is not None  # the [hats] extra, which make demo installs
+    hats = all(importlib.util.find_spec(name) for name in ("lsdb", "hats_import"))  # the [hats] extra (make demo has it)
     table = write_catalogue(work, out, default_matches(), hats=hats)  # as ringsky catalogue does by default
     seconds = time.time() - started
 

@@ -74,3 +74,24 @@ def test_an_empty_catalogue_says_it_has_no_collection_and_leaves_no_stale_one(tm
     assert len(read_catalogue(tmp_path / "cat" / "catalogue.fits")) == 0
     assert "no HATS collection written" in result.stdout
     assert not stale.exists()
+
+
+def test_beyond_hats_import_rows_hats_import_writes_the_same_collection(collection, tmp_path):
+    from ringsky.config import conf
+    from ringsky.hats_collection import write_hats
+
+    fits = read_catalogue(collection / "catalogue.fits")
+    cards = {"MODELID": (fits.meta["MODELID"], "")}
+    write_hats(fits, cards, tmp_path / "in-memory.hats")
+    with conf.set_temp("hats_import_rows", len(fits) // 2):
+        write_hats(fits, cards, tmp_path / "imported.hats")
+    properties = (tmp_path / "imported.hats" / "ringsky" / "hats.properties").read_text()
+    assert "hats_builder=hats-import" in properties
+    assert f"ringsky_modelid={fits.meta['MODELID']}" in properties
+    imported, in_memory = (lsdb.open_catalog(path).compute().sort_values(["healpix", "source_id"])
+                           for path in (tmp_path / "imported.hats", tmp_path / "in-memory.hats"))
+    assert imported.columns.tolist() == in_memory.columns.tolist()
+    for name in imported.columns:
+        assert list(imported[name].isna()) == list(in_memory[name].isna()), name
+        assert list(imported[name].dropna()) == list(in_memory[name].dropna()), name
+    assert any(path.name.endswith("arcs") for path in (tmp_path / "imported.hats").iterdir()), "no margin cache"
