@@ -90,6 +90,14 @@ def resize_rgb(image, npix):
 IMAGE_FORMATS = ("PNG", "JPEG")
 
 
+def write_png(image, path):
+    """Write a uint8 picture as a PNG stored without deflate (``compress_level=0``). Cutouts
+    are mostly sky noise, which deflate shrinks by only a sixth (64 against 77 kB at 160 px),
+    while inflating it was most of what reading a cutout cost the scoring loop: PIL reads a
+    stored 160 px PNG in 0.16 ms against 0.44 ms deflated."""
+    Image.fromarray(image).save(path, format="PNG", compress_level=0)
+
+
 def load_rgb(path, npix):
     """Read a JPEG or PNG cutout as uint8 RGB resized to (npix, npix, 3). Only those two
     formats are tried, and an RGB image is not converted: in the scoring loop the per-image

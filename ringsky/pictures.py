@@ -15,7 +15,7 @@ from PIL import Image
 from . import RingskyError
 from .config import cache_folder
 from .fileio import atomic_path, version_key
-from .imaging import IMAGE_FORMATS
+from .imaging import IMAGE_FORMATS, write_png
 
 
 def manifest_path(path):
@@ -103,7 +103,7 @@ def write_picture_folder(out, images, table, prefix):
     names = [f"images/{name}.png" for name in ids]
     for image, name in zip(images, names):
         with atomic_path(out / name) as temporary:
-            Image.fromarray(image).save(temporary, format="PNG")
+            write_png(image, temporary)
     if "id" in manifest.colnames:
         manifest.remove_column("id")
     manifest.add_column(ids, name="id", index=0)

@@ -11,11 +11,11 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from . import RingskyError
 from .catalogue import source_rows
 from .fileio import atomic_path
+from .imaging import write_png
 
 LABELS = ("ring", "not_ring", "unsure")
 
@@ -95,7 +95,7 @@ def export_labels(catalogue, verdicts, source, out_dir, npix=128):
         for galaxy, image, field in zip(galaxies, source.cutouts(galaxies, npix), source.fields(galaxies, npix)):
             name = f"images/{galaxy['id']}.png"
             with atomic_path(out_dir / name) as temporary:
-                Image.fromarray(image).save(temporary, format="PNG")
+                write_png(image, temporary)
             records.append({"id": str(galaxy["id"]), "ra": float(galaxy["ra"]), "dec": float(galaxy["dec"]),
                             "image": name, "ring": int(verdicts[str(galaxy["id"])] == "ring"),
                             "field_arcsec": round(float(field), 3)})

@@ -1,6 +1,6 @@
 import numpy as np
 
-from ringsky.imaging import grz_to_rgb, resize_rgb, to_model_input
+from ringsky.imaging import grz_to_rgb, load_rgb, resize_rgb, to_model_input, write_png
 
 
 def test_empty_sky_maps_to_the_surveys_grey_background():
@@ -41,3 +41,12 @@ def test_resize_and_model_input_shapes():
     grey = to_model_input(small[None], channels=1, mean=0.0, std=1.0)
     assert grey.shape == (1, 1, 16, 16)
     assert np.allclose(grey[0, 0], small.mean(axis=-1) / 255, atol=1e-6)
+
+
+def test_cutout_pngs_are_stored_without_deflate_and_read_back_exactly(tmp_path):
+    """Sky noise barely deflates, and inflating it was most of a first pass's reading time."""
+    image = np.random.default_rng(0).integers(0, 256, (160, 160, 3), dtype=np.uint8)
+    write_png(image, tmp_path / "cutout.png")
+    np.testing.assert_array_equal(load_rgb(tmp_path / "cutout.png", 160), image)
+    raw = image.nbytes + 160  # one filter byte per row
+    assert raw <= (tmp_path / "cutout.png").stat().st_size < raw + 200

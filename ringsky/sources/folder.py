@@ -25,7 +25,7 @@ from PIL import Image
 
 from .. import RingskyError
 from ..fileio import atomic_path, version_key
-from ..imaging import DEPTH, grz_to_rgb, load_rgb, resize_planes, resize_rgb, ugriz_to_planes
+from ..imaging import DEPTH, grz_to_rgb, load_rgb, resize_planes, resize_rgb, ugriz_to_planes, write_png
 from ..rows import checked_ids, checked_positions
 from ..tiles import tile_index
 from .survey import DEFAULT_FIELD
@@ -175,7 +175,7 @@ def write_cutout_folder(out, table, images):
     names = image_names(table["id"])
     for image, name in zip(images, names):
         with atomic_path(out / name) as temporary:
-            Image.fromarray(image).save(temporary, format="PNG")
+            write_png(image, temporary)
     manifest = table.copy(copy_data=False)
     manifest.add_column(names, name="image", index=3)
     with atomic_path(out / "catalogue.csv") as temporary:

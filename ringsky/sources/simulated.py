@@ -11,11 +11,10 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 from astropy.table import Table, vstack
-from PIL import Image
 
 from ..config import cache_folder, conf
 from ..fileio import atomic_path
-from ..imaging import DEPTH, load_rgb
+from ..imaging import DEPTH, load_rgb, write_png
 from ..simulate import PIXSCALE, SIMULATOR_VERSION, draw_galaxy, galaxy_truth, picture, simulate, stamp_size
 from ..tiles import Tile, pixels_at
 
@@ -44,7 +43,7 @@ def _render(args):
 def _save(image, path):
     with atomic_path(path) as temporary:
         if path.endswith(".png"):
-            Image.fromarray(image).save(temporary, format="PNG")
+            write_png(image, temporary)
         else:
             with open(temporary, "wb") as handle:
                 np.save(handle, image)
