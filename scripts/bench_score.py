@@ -1,10 +1,13 @@
 """Scoring throughput: end-to-end scoring against model-only forward passes, and Dask workers.
 
-    python scripts/bench_score.py [--n 1500 | --folder PATH] [--tile nside=64] [--model PATH] [--repeats 7]
+    python scripts/bench_score.py [--n 1500 | --folder PATH | --survey sim] [--tile nside=64] [--model PATH]
+                                  [--repeats 7]
 
 A folder source of ``--n`` simulated galaxies (PNG cutouts at the model's picture size and a
 manifest, spread over the simulated sky's footprint) is written first, or ``--folder`` names one
-(the real JPEGs of ``../shared/data/gz-decals-rings``). Then come ``--repeats`` rounds of
+(the real JPEGs of ``../shared/data/gz-decals-rings``), or ``--survey sim`` scores the simulated
+sky itself, whose cutouts the warm-up pass renders into a fresh cache (the first passes then
+read them back from it). Then come ``--repeats`` rounds of
 model-only and end-to-end runs back to back. This machine's speed drifts from second to second,
 so each rate is the best over the rounds (the machine at its quietest), each ratio is of those
 best rates, and the rounds' own ratios are printed beside it to show the spread:
@@ -31,7 +34,8 @@ from ringsky.cluster import ScoreJob, connect, local_torch_threads, score_tiles_
 from ringsky.config import conf
 from ringsky.models import load_classifier
 from ringsky.score import input_batches, score_tiles
-from ringsky.sources.folder import FolderSource, write_simulated_folder
+from ringsky.sources import open_source
+from ringsky.sources.folder import write_simulated_folder
 from ringsky.tiles import parse_tile_spec
 
 
@@ -44,23 +48,23 @@ def model_only_rate(classifier, images, batch_size):
     return len(images) / (time.perf_counter() - started)
 
 
-def end_to_end_rate(folder, tile_spec, classifier, batch_size, packs):
-    """Galaxies/s from opening the folder source to the last tile written."""
+def end_to_end_rate(survey, tile_spec, classifier, batch_size, packs):
+    """Galaxies/s from opening the source to the last tile written."""
     with tempfile.TemporaryDirectory() as out, conf.set_temp("tile_packs", packs):
         started = time.perf_counter()
-        source = FolderSource(folder)
+        source = open_source(survey)
         summary = score_tiles(parse_tile_spec(tile_spec).resolve(source.footprint), source, classifier, out,
                               force=True, batch_size=batch_size, progress=False)
         return summary.galaxies / (time.perf_counter() - started)
 
 
-def producer_ms(folder, tile_spec, classifier, batch_size, packs):
+def producer_ms(survey, tile_spec, classifier, batch_size, packs):
     """Milliseconds per galaxy of the prefetch thread's work, run alone (best of 3)."""
     best = float("inf")
     with conf.set_temp("tile_packs", packs):
         for _ in range(3):
             started = time.process_time()
-            source = FolderSource(folder)
+            source = open_source(survey)
             tiles = parse_tile_spec(tile_spec).resolve(source.footprint)
             galaxies = sum(len(inputs) for inputs, _ in input_batches(tiles, source, classifier, batch_size)
                            if inputs is not None)
@@ -68,9 +72,9 @@ def producer_ms(folder, tile_spec, classifier, batch_size, packs):
     return best
 
 
-def dask_rate(folder, tiles, model, batch_size, workers):
+def dask_rate(survey, tiles, model, batch_size, workers):
     with connect("local", workers) as client, tempfile.TemporaryDirectory() as out:
-        job = ScoreJob(out_dir=out, survey=f"folder:{folder}", model=model, batch_size=batch_size,
+        job = ScoreJob(out_dir=out, survey=survey, model=model, batch_size=batch_size,
                        cache_dir=conf.cache_dir, torch_threads=local_torch_threads(workers))
         score_tiles_on(client, tiles, job, force=True, progress=False)
         best = 0.0
@@ -85,6 +89,7 @@ def main():
     parser.add_argument("--n", type=int, default=1500, help="galaxies in the simulated folder source")
     parser.add_argument("--folder", help="score this folder source instead of simulating one (e.g. the real "
                                          "JPEG cutouts of ../shared/data/gz-decals-rings)")
+    parser.add_argument("--survey", choices=["sim"], help="score the simulated sky itself")
     parser.add_argument("--tile", default="nside=64")
     parser.add_argument("--model")
     parser.add_argument("--batch-size", type=int, default=conf.batch_size)
@@ -95,25 +100,26 @@ def main():
     npix = classifier.config.picture_size
     with tempfile.TemporaryDirectory() as simulated_folder, tempfile.TemporaryDirectory() as cache, \
             conf.set_temp("cache_dir", cache):
-        folder = args.folder or simulated_folder
-        if not args.folder:
+        survey = args.survey or f"folder:{args.folder or simulated_folder}"
+        if not args.folder and not args.survey:
             started = time.perf_counter()
-            write_simulated_folder(folder, args.n, seed=11, ring_fraction=0.1, npix=npix, workers=conf.workers)
+            write_simulated_folder(simulated_folder, args.n, seed=11, ring_fraction=0.1, npix=npix,
+                                   workers=conf.workers)
             print(f"simulated {args.n} galaxies ({args.n / (time.perf_counter() - started):.0f}/s) as PNGs")
-        source = FolderSource(folder)
+        end_to_end_rate(survey, args.tile, classifier, args.batch_size, packs=True)  # warm-up: packs (and cache) written
+        source = open_source(survey)
         tiles = parse_tile_spec(args.tile).resolve(source.footprint)
         images = source.cutouts(vstack([source.galaxies(t) for t in tiles]), npix)
         print(f"model {classifier.config.model_id}, {classifier.config.input_size} px of {npix} px pictures; "
-              f"{len(images)} galaxies in {len(tiles)} tiles of {folder}; torch {torch.__version__}, "
+              f"{len(images)} galaxies in {len(tiles)} tiles of {survey}; torch {torch.__version__}, "
               f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
-        end_to_end_rate(folder, args.tile, classifier, args.batch_size, packs=True)  # the first pass: packs written
         rounds = []
         for _ in range(args.repeats):
             rounds.append((model_only_rate(classifier, images, args.batch_size),
-                           end_to_end_rate(folder, args.tile, classifier, args.batch_size, packs=False),
-                           end_to_end_rate(folder, args.tile, classifier, args.batch_size, packs=True)))
-        producer = [producer_ms(folder, args.tile, classifier, args.batch_size, packs) for packs in (False, True)]
-        one, two = (dask_rate(folder, tiles, args.model, args.batch_size, workers) for workers in (1, 2))
+                           end_to_end_rate(survey, args.tile, classifier, args.batch_size, packs=False),
+                           end_to_end_rate(survey, args.tile, classifier, args.batch_size, packs=True)))
+        producer = [producer_ms(survey, args.tile, classifier, args.batch_size, packs) for packs in (False, True)]
+        one, two = (dask_rate(survey, tiles, args.model, args.batch_size, workers) for workers in (1, 2))
     model, decoding, packed = (max(column) for column in zip(*rounds))
 
     def each_round(column):
