@@ -22,7 +22,7 @@ from .fileio import atomic_path, failures_named
 from .hats_collection import HATS_NAME, write_hats
 from .crossids import DEFAULT_RADIUS, cross_identify
 from .hosts import HOST_COLUMNS
-from .score import read_tile
+from .results import provenance_of, read_result, result_paths
 from .tiles import Tile, tiles_moc
 
 CATALOGUE_NAME = "catalogue"
@@ -70,15 +70,11 @@ def compact_ranges(pixels):
 
 def read_results(tiles_dir):
     """All tile results of a folder: one pyarrow Table, the tiles, and their shared provenance."""
-    paths = sorted(Path(tiles_dir).glob("nside*-ipix*.parquet"))
-    if not paths:
-        raise RingskyError(f"no tile results (nside*-ipix*.parquet) in {tiles_dir}")
+    paths = result_paths(tiles_dir)
     tables, provenance = [], None
     for path in paths:
-        table = read_tile(path)
-        meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
-        this = {k: meta.get(f"ringsky.{k}") for k in ("model_id", "threshold", "survey", "parents",
-                                                      "expected_precision", "ring_fraction")}
+        table = read_result(path)
+        this = provenance_of(table)
         if provenance is None:
             provenance = this
         elif this != provenance:

@@ -17,7 +17,8 @@ from tqdm import tqdm
 
 from . import RingskyError
 from .config import conf
-from .score import ScoreSummary, check_writable, scored_tiles, tile_path, tiles_to_do, write_tile
+from .results import result_path, write_result
+from .score import ScoreSummary, check_writable, scored_tiles, tiles_to_do
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def score_tile_task(tile, job):
             conf.set_temp("workers", 1):
         source, classifier = _opened(job)
         for _, table in scored_tiles([tile], source, classifier, job.batch_size):
-            write_tile(table, tile_path(job.out_dir, tile))
+            write_result(table, result_path(job.out_dir, tile))
             return table.num_rows
 
 

@@ -16,7 +16,6 @@ colour-controlled AUC is the mean ROC AUC inside quartiles of the colour, of eac
 out-of-fold predictions. Every out-of-fold prediction is kept, for ensembles and for choosing
 a final model's threshold on real predictions (``metrics.crossval_threshold``).
 """
-import zlib
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -27,24 +26,13 @@ from sklearn.metrics import roc_auc_score
 from . import RingskyError
 from .metrics import summarise
 from .models import load_classifier, read_encoder_config
+from .splits import LEARNING_SPLITS, stratified_folds
 from .train import TrainSettings, initial_classifier, fit, with_injection, with_rehearsal
 
 METHODS = ("colour", "model")
 #: bands whose ratio ``redness`` takes: (red, blue) plane of each kind of picture
 COLOUR_PLANES = {"rgb": (0, 2), "ugriz": (4, 1)}
 DEFAULTS = {"epochs": 30, "batch_size": 32, "learning_rate": 1e-3, "warmup_epochs": 1.0}
-
-
-def stratified_folds(ids, labels, k, seed=0):
-    """Fold number (0..k-1) of each galaxy: within each class, galaxies ordered by a hash of
-    (seed, id) are dealt out in turn, so each fold gets its share of rings and non-rings."""
-    labels = np.asarray(labels)
-    folds = np.empty(len(labels), dtype=int)
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        order = members[np.argsort([zlib.crc32(f"{seed}:{ids[i]}".encode()) for i in members], kind="stable")]
-        folds[order] = np.arange(len(order)) % k
-    return folds
 
 
 def redness(images, planes="rgb"):
@@ -100,7 +88,7 @@ def _fold_model(settings, seed, images, labels, train, validation, as_is):
 def crossvalidate(spec, settings, folds=5, seeds=(0,), as_is=False, progress=True):
     """Every out-of-fold prediction (a Table: id, ring, seed, fold, colour, probability), with the
     run's source, folds, seeds and settings in its ``meta``."""
-    from .sources import LEARNING_SPLITS, labelled_pictures, open_source
+    from .sources import labelled_pictures, open_source
 
     if folds < 2:
         raise RingskyError("cross-validation needs at least 2 folds")

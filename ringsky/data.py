@@ -71,36 +71,3 @@ def affine(batch, generator, zoom=(0.75, 1.3), shift=0.08, noise=0.05):
                                           align_corners=False)
     sigma = noise * torch.rand(n, 1, 1, 1, generator=generator)
     return out + sigma * torch.randn(out.shape, generator=generator)
-
-
-SPLITS = ("train", "validation", "test")
-
-
-def split_by_galaxy(labels, fractions=(0.7, 0.1, 0.2), seed=0):
-    """Stratified split: each class is shuffled and cut in the given fractions, per galaxy."""
-    labels = np.asarray(labels)
-    split = np.empty(len(labels), dtype="U10")
-    rng = np.random.default_rng(seed)
-    for value in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == value))
-        cuts = np.round(np.cumsum(fractions)[:-1] * len(members)).astype(int)
-        for name, part in zip(SPLITS, np.split(members, cuts)):
-            split[part] = name
-    return split
-
-
-def split_by_tile(ra, dec, nside, fractions=(0.7, 0.1, 0.2), seed=0):
-    """Sky-separated split: whole HEALPix tiles go to one split, filled in shuffled order until
-    each split holds its fraction of the galaxies; measures generalisation to unseen sky."""
-    from .tiles import tile_index
-
-    tiles = np.asarray(tile_index(ra, dec, nside))
-    unique, counts = np.unique(tiles, return_counts=True)
-    order = np.random.default_rng(seed).permutation(len(unique))
-    edges = np.cumsum(fractions) * len(tiles)
-    filled, assignment = 0, {}
-    for k in order:
-        name = SPLITS[min(int(np.searchsorted(edges, filled, side="right")), len(SPLITS) - 1)]
-        assignment[unique[k]] = name
-        filled += counts[k]
-    return np.array([assignment[t] for t in tiles], dtype="U10")

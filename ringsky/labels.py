@@ -11,7 +11,7 @@ from . import RingskyError
 from .catalogs.buta import EXPECTED_ROWS, SIBLINGS, VIZIER_CATALOG, load_buta, read_hyperleda
 from .catalogs.crossmatch import DEFAULT_RADIUS, REPORT_RADII, counts_within, match, nearest, plot_separations, skycoord
 from .catalogs.galaxyzoo import read_galaxy_zoo
-from .data import SPLITS, split_by_galaxy, split_by_tile
+from .splits import SPLITS, split_by_galaxy, split_by_tile
 from .fileio import atomic_path
 
 

@@ -21,7 +21,6 @@ import hashlib
 import math
 import time
 import tomllib
-import zlib
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from .models import Classifier, ModelConfig, build_network, load_classifier, rea
 from .pictures import host_pictures
 from .pretrained import MEAN as IMAGENET_MEAN, STD as IMAGENET_STD, architecture_of
 from .simulate import NONRING_TYPES, RING_TYPES, SIMULATOR_VERSION
+from .splits import LEARNING_SPLITS, validation_rows
 
 TRAIN_SEED, VALIDATION_SEED = 1, 2
 MORPHOLOGY_CLASSES = ("ring",) + NONRING_TYPES
@@ -150,19 +150,16 @@ def _check_same_recipe(settings, crossvalidated):
 def labelled_sets(spec, npix, planes="rgb", holdout=True):
     """(train images, labels, table), (validation images, labels, table) from a labelled source.
     A training table's folder keeps its own split (its test rows are never read here); otherwise
-    a galaxy's split follows from its id alone, so adding votes never moves one across the split.
+    a galaxy's split follows from its id alone (:func:`ringsky.splits.validation_rows`).
     Without ``holdout`` every galaxy trains and the validation set is None."""
-    from .sources import LEARNING_SPLITS, labelled_pictures, open_source
+    from .sources import labelled_pictures, open_source
 
     images, labels, table = labelled_pictures(open_source(spec), npix, planes, splits=LEARNING_SPLITS)
     if not holdout:
         if len(np.unique(labels)) < 2:
             raise RingskyError(f"{spec}: training needs both rings and non-rings")
         return (images, labels, table), None
-    if "split" in table.colnames:
-        held_out = np.asarray(table["split"]).astype(str) == "validation"
-    else:
-        held_out = np.array([zlib.crc32(str(i).encode()) % 5 == 0 for i in table["id"]], dtype=bool)
+    held_out = validation_rows(table)
     for name, mask in (("training", ~held_out), ("validation", held_out)):
         if len(np.unique(labels[mask])) < 2:
             raise RingskyError(f"{spec}: the {name} split needs both rings and non-rings "

@@ -9,8 +9,9 @@ import numpy as np
 from astropy.table import Table
 from conftest import assert_one_line_error, run_cli
 
-from ringsky.crossval import colour_controlled_auc, redness, stratified_folds
+from ringsky.crossval import colour_controlled_auc, redness
 from ringsky.metrics import crossval_threshold
+from ringsky.splits import stratified_folds
 
 
 def test_folds_are_stratified_and_follow_from_the_seed_and_ids_alone():

@@ -43,11 +43,6 @@ def pictures(source, galaxies, npix, planes="rgb"):
     return source.ugriz_cutouts(galaxies, npix)
 
 
-LEARNING_SPLITS = ("train", "validation")
-"""What training and cross-validation may see of a training table's folder: its test rows stay
-unseen until ``ringsky evaluate``."""
-
-
 def has_splits(source):
     """True for a source whose rows carry a training table's ``split`` (a ``fetch --folder``)."""
     return bool(getattr(source, "splits", ()))
