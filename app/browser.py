@@ -129,12 +129,13 @@ class ExplorerPage:
 
     def sky_survey(self):
         """The URL of the HiPS the sky shows as its background."""
-        return self.page.evaluate("document.getElementById('ringsky-sky').dataset.survey")
+        return self.page.evaluate("(document.getElementById('ringsky-sky') || {dataset: {}}).dataset.survey")
 
     def wait_local_sky(self, timeout=240):
         """Wait until the sky's background is the catalogue's own HiPS, not the blank one shown
         while it is built; returns its URL."""
-        self.page.wait_for_function("() => { const survey = document.getElementById('ringsky-sky').dataset.survey;"
+        self.page.wait_for_function("() => { const sky = document.getElementById('ringsky-sky');"
+                                    " const survey = sky && sky.dataset.survey;"
                                     " return survey && survey.includes('/hips/') && !survey.includes('/blank-'); }",
                                     polling=250, timeout=timeout * 1000)
         return self.sky_survey()

@@ -270,8 +270,11 @@ def main():
                              (LOCAL_SURVEY,) + tuple(ONLINE_SURVEYS))
     shown = rows_passing(frame, state, votes)
     survey_name = state["survey"]
+    with st.container():  # always there, so the sky after it keeps its place (and its Aladin) when this empties
+        if survey_name == LOCAL_SURVEY:
+            url = local_background(str(path), version, opts.hips_order)
     if survey_name == LOCAL_SURVEY:
-        survey = {"local": True, "name": survey_name, "url": local_background(str(path), version, opts.hips_order)}
+        survey = {"local": True, "name": survey_name, "url": url}
     else:
         survey = {"local": False, "name": survey_name, "url": ONLINE_SURVEYS[survey_name]}
 

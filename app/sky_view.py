@@ -50,10 +50,13 @@ def markers_file(catalogue_path):
 
 
 def remove_served_files(catalogue_path, order):
-    """Delete the marker file and the HiPS made for this version of the catalogue: for the
-    throwaway catalogues of tests and benchmarks, which would otherwise pile up here."""
+    """Delete the marker file and the HiPS made for this version of the catalogue, and what a
+    server stopped in mid-build left of it: for the throwaway catalogues of tests and
+    benchmarks, which would otherwise pile up here."""
     markers_file(catalogue_path).unlink(missing_ok=True)
-    shutil.rmtree(background_folder(catalogue_path, order), ignore_errors=True)
+    folder = background_folder(catalogue_path, order)
+    for built in [folder, *folder.parent.glob(f".{folder.name}.*")]:  # build_hips's work folders
+        shutil.rmtree(built, ignore_errors=True)
 
 
 def ensure_markers(catalogue_path, ra, dec, probability):
