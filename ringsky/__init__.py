@@ -1,6 +1,8 @@
 """ringsky: find ring galaxies in imaging surveys and publish them as a VO catalogue."""
 from importlib.metadata import PackageNotFoundError, version
 
+__all__ = ["RingskyError", "__version__"]
+
 try:
     __version__ = version("ringsky")
 except PackageNotFoundError:

@@ -137,7 +137,7 @@ def _seeds(text):
 
 
 def cmd_grid(args):
-    from .grid import leaderboard_markdown, run_grid
+    from .sweep import leaderboard_markdown, run_grid
 
     board = run_grid(args.grid, args.out, progress=not args.quiet)
     print(leaderboard_markdown(board, board.meta["evaluate_on"])
@@ -199,7 +199,7 @@ def cmd_score(args):
 
 
 def _score_on_dask(args, tiles):
-    from .cluster import ScoreJob, connect, local_torch_threads, score_tiles_on
+    from .dask_runner import ScoreJob, connect, local_torch_threads, score_tiles_on
     from .config import cache_dir
 
     local = args.scheduler == "local"
@@ -216,7 +216,7 @@ def _score_on_dask(args, tiles):
 
 def cmd_fetch(args):
     from . import net
-    from .fetch import fetch_tiles, write_fetched_folder
+    from .cache_fill import fetch_tiles, write_fetched_folder
 
     tiles, source = _tiles_and_source(args)
     before = dict(net.stats)

@@ -59,7 +59,7 @@ CACHE_FOLDERS = {
     "parents": "parent lists, one table per survey query and tile (ringsky.parents)",
     "packs": "the decoded pictures of scored tiles, one .npy per tile (ringsky.packs)",
     "sim": "rendered pictures of the simulated sky (ringsky.sources.simulated)",
-    "training": "simulated training and validation sets (ringsky.data)",
+    "training": "simulated training and validation sets (ringsky.datasets)",
     "pictures": "decoded picture folders for pretraining and injection (ringsky.pictures)",
     "known": "parsed known ring catalogues for cross-identification (ringsky.crossids)",
 }

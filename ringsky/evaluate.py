@@ -66,7 +66,7 @@ def validation_sample(spec, npix, n_simulated=2000, planes="rgb"):
     (the one training uses, never the test seed); otherwise the named labelled source, only its
     validation rows where it has a training table's split column."""
     if spec == "sim":
-        from .data import simulated_set
+        from .datasets import simulated_set
         from .train import VALIDATION_SEED
 
         return simulated_set(n_simulated, VALIDATION_SEED, npix, planes=planes)[:2]

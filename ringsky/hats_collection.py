@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import RingskyError
-from .cluster import connect
+from .dask_runner import connect
 from .config import conf
 
 HATS_NAME = "catalogue.hats"

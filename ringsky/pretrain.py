@@ -22,7 +22,7 @@ import torch
 from tqdm import tqdm
 
 from . import RingskyError
-from .data import augment
+from .datasets import augment
 from .models import Classifier, EncoderConfig, ModelConfig, build_network, save_encoder
 from .pictures import folder_pictures
 from .pretrained import MEAN as IMAGENET_MEAN, STD as IMAGENET_STD, architecture_of

@@ -29,7 +29,7 @@ import torch
 from tqdm import tqdm
 
 from . import RingskyError
-from .data import affine, augment, simulated_set
+from .datasets import affine, augment, simulated_set
 from .fileio import atomic_path
 from .imaging import PLANES, centre_pixels
 from .inject import injected_set

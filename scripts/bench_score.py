@@ -30,7 +30,7 @@ import time
 import torch
 from astropy.table import vstack
 
-from ringsky.cluster import ScoreJob, connect, local_torch_threads, score_tiles_on
+from ringsky.dask_runner import ScoreJob, connect, local_torch_threads, score_tiles_on
 from ringsky.config import conf
 from ringsky.models import load_classifier
 from ringsky.score import input_batches, score_tiles

@@ -7,7 +7,7 @@ import pytest
 from conftest import assert_one_line_error, config_home, run_cli
 
 from ringsky.catalogue import write_catalogue
-from ringsky.cluster import ScoreJob, score_tiles_on
+from ringsky.dask_runner import ScoreJob, score_tiles_on
 from ringsky.models import load_classifier
 from ringsky.score import score_tiles
 from ringsky.sources.simulated import SimulatedSky

@@ -9,7 +9,7 @@ import torch
 from astropy.table import Table
 
 from conftest import assert_one_line_error, kill_once_checkpointed, run_cli
-from ringsky.data import affine, simulated_set
+from ringsky.datasets import affine, simulated_set
 from ringsky.evaluate import evaluate
 from ringsky.finetune import blocks, optimiser_groups
 from ringsky.metrics import crossval_threshold, select_threshold

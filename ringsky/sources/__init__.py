@@ -20,6 +20,9 @@ that scoring can keep a tile's decoded pictures in one file (:mod:`ringsky.packs
 """
 from .. import RingskyError
 
+__all__ = ["SURVEYS", "UnknownSourceError", "check_planes", "has_splits", "labelled_pictures", "open_source",
+           "pictures"]
+
 
 class UnknownSourceError(RingskyError):
     """A ``--survey`` value that names no source."""
