@@ -27,12 +27,12 @@ from sky_view import (ONLINE_SURVEYS, built_background, ensure_background, ensur
                       last_click, moc_json, shown_mask, sky)
 from table_view import candidate_table, last_view
 from ringsky import RingskyError
-from ringsky.catalogue import MOC_NAME, read_catalogue, source_rows
+from ringsky.catalogue.files import MOC_NAME, read_catalogue, source_rows
 from ringsky.config import conf
-from ringsky.framing import view_of
+from ringsky.explore.framing import view_of
 from ringsky.imaging import centre_pixels
 from ringsky.sources import pictures
-from ringsky.votes import LABELS, VoteStore, export_labels, most_uncertain, votes_path
+from ringsky.explore.votes import LABELS, VoteStore, export_labels, most_uncertain, votes_path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CATALOGUE = REPO / "catalogues" / "demo" / "catalogue.fits"
@@ -123,7 +123,7 @@ def source_of(survey):
 
 @st.cache_resource
 def classifier_of(model):
-    from ringsky.models import load_classifier
+    from ringsky.learn.models import load_classifier
 
     return load_classifier(model)
 
@@ -137,7 +137,7 @@ def freeze_long_lived():
 
 
 def import_models():
-    importlib.import_module("ringsky.models")
+    importlib.import_module("ringsky.learn.models")
     freeze_long_lived()
 
 
@@ -188,7 +188,7 @@ def detail(row, frame, table, path, opts, votes, threshold, shown):
         config = classifier.config
         image = centre_pixels(source.cutouts(galaxies, config.picture_size), config.input_size)[0]
         seen = image if config.planes == "rgb" else pictures(source, galaxies, config.picture_size, config.planes)[0]
-        from ringsky.saliency import overlay, smoothgrad
+        from ringsky.learn.saliency import overlay, smoothgrad
 
         big = np.asarray(Image.fromarray(image).resize((CUTOUT_PIXELS * 2, CUTOUT_PIXELS * 2)))
         left, right = st.columns(2)
@@ -224,7 +224,7 @@ def export(table, frame, shown, path, votes):
         column.download_button(label, data=lambda fmt=fmt: table_bytes(selection, fmt),
                                file_name=f"{stem}-selection.{suffix}", key=f"download-{suffix}")
     if columns[3].button("Send to TOPCAT (SAMP)", key="samp"):
-        from ringsky.samp import send_table
+        from ringsky.explore.samp import send_table
 
         try:
             receivers = send_table(selection, f"{stem}-selection")

@@ -1,7 +1,7 @@
 """Known ring catalogues drawn over the sky, and which of them holds each candidate.
 
 The published catalogues are those ``ringsky catalogue`` cross-identifies by default
-(:mod:`ringsky.crossids`: Buta 2017, the expert ring flags, Shan et al. 2024, Krishnakumar et
+(:mod:`ringsky.catalogue.crossids`: Buta 2017, the expert ring flags, Shan et al. 2024, Krishnakumar et
 al. 2024, from ``../shared/data/catalogues`` when present): the explorer reads their matches
 from the catalogue's ``NAME_id`` columns rather than matching again, and draws their galaxies.
 Any table with RA/Dec columns can be added (``--overlay``); those are matched here.
@@ -13,7 +13,7 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 
 from ringsky import RingskyError
-from ringsky.crossids import default_matches, read_counterparts
+from ringsky.catalogue.crossids import default_matches, read_counterparts
 
 MATCH_RADIUS = 5 * u.arcsec
 SHAPES = ("square", "triangle", "rhomb", "cross", "plus")

@@ -11,7 +11,7 @@ import streamlit as st
 from mocpy import MOC
 
 from ringsky.fileio import atomic_path, version_key
-from ringsky.skyhips import build_hips, write_empty_hips
+from ringsky.explore.skyhips import build_hips, write_empty_hips
 from ringsky.sources import open_source
 
 APP_DIR = Path(__file__).resolve().parent

@@ -55,8 +55,8 @@ def _tiles_and_source(args):
 def cmd_simulate(args):
     started = time.time()
     if args.inject_into:
-        from .inject import injected_set
-        from .pictures import host_pictures, write_picture_folder
+        from .learn.inject import injected_set
+        from .sources.pictures import host_pictures, write_picture_folder
 
         hosts = host_pictures(args.inject_into, args.host_npix, args.crop, progress=not args.quiet)
         images, table = injected_set(hosts, args.n, args.seed, args.npix, args.ring_fraction, args.workers)
@@ -74,7 +74,7 @@ def cmd_simulate(args):
 
 
 def cmd_train(args):
-    from .train import TrainSettings, load_settings, train
+    from .learn.train import TrainSettings, load_settings, train
 
     given = vars(args)
     overrides = {f.name: given[f.name] for f in fields(TrainSettings) if f.name in given}
@@ -100,7 +100,7 @@ def _crossval_predictions(folder):
 
 
 def cmd_pretrain(args):
-    from .pretrain import PretrainSettings, load_pretrain_settings, pretrain
+    from .learn.pretrain import PretrainSettings, load_pretrain_settings, pretrain
 
     given = vars(args)
     overrides = {f.name: given[f.name] for f in fields(PretrainSettings) if f.name in given}
@@ -115,8 +115,8 @@ def cmd_pretrain(args):
 
 
 def cmd_crossval(args):
-    from .crossval import DEFAULTS, crossvalidate, write_report
-    from .train import TrainSettings, load_settings
+    from .learn.crossval import DEFAULTS, crossvalidate, write_report
+    from .learn.train import TrainSettings, load_settings
 
     given = vars(args)
     overrides = {f.name: given[f.name] for f in fields(TrainSettings) if f.name in given}
@@ -137,7 +137,7 @@ def _seeds(text):
 
 
 def cmd_grid(args):
-    from .sweep import leaderboard_markdown, run_grid
+    from .learn.sweep import leaderboard_markdown, run_grid
 
     board = run_grid(args.grid, args.out, progress=not args.quiet)
     print(leaderboard_markdown(board, board.meta["evaluate_on"])
@@ -145,9 +145,9 @@ def cmd_grid(args):
 
 
 def cmd_evaluate(args):
-    from .evaluate import choose_threshold, evaluate, validation_sample
-    from .metrics import format_summary, parse_threshold_rule
-    from .models import load_classifier
+    from .learn.evaluate import choose_threshold, evaluate, validation_sample
+    from .learn.metrics import format_summary, parse_threshold_rule
+    from .learn.models import load_classifier
     from .sources import has_splits, labelled_pictures
 
     source = _source(args)
@@ -177,12 +177,12 @@ def cmd_evaluate(args):
 
 
 def cmd_score(args):
-    from .score import check_writable, score_tiles
+    from .pipeline.score import check_writable, score_tiles
 
     # bad input is one line before torch loads (5 s) or a LocalCluster starts
     tiles, source = _tiles_and_source(args)
     check_writable(args.out)
-    from .models import load_classifier
+    from .learn.models import load_classifier
     from .sources import check_planes
 
     classifier = load_classifier(args.model)  # a missing or damaged model is one line here, not one per task
@@ -199,7 +199,8 @@ def cmd_score(args):
 
 
 def _score_on_dask(args, tiles):
-    from .dask_runner import ScoreJob, connect, local_torch_threads, score_tiles_on
+    from .dask_client import connect
+    from .pipeline.dask_runner import ScoreJob, local_torch_threads, score_tiles_on
     from .config import cache_dir
 
     local = args.scheduler == "local"
@@ -216,7 +217,7 @@ def _score_on_dask(args, tiles):
 
 def cmd_fetch(args):
     from . import net
-    from .cache_fill import fetch_tiles, write_fetched_folder
+    from .pipeline.cache_fill import fetch_tiles, write_fetched_folder
 
     tiles, source = _tiles_and_source(args)
     before = dict(net.stats)
@@ -237,8 +238,8 @@ def cmd_fetch(args):
 def cmd_catalogue(args):
     import astropy.units as u
 
-    from .catalogue import write_catalogue
-    from .crossids import default_matches, parse_match
+    from .catalogue.files import write_catalogue
+    from .catalogue.crossids import default_matches, parse_match
 
     matches = {} if args.no_known else default_matches()
     matches.update(parse_match(text) for text in args.match)
@@ -251,7 +252,7 @@ def cmd_catalogue(args):
 
 
 def cmd_labels_buta(args):
-    from .labels import buta_table, write_table
+    from .labels.training_table import buta_table, write_table
 
     table, report = buta_table(args.source, args.hyperleda, args.gz2)
     write_table(table, args.out)
@@ -278,8 +279,8 @@ def _galaxy_zoo_source(value, name):
 def cmd_labels_crossmatch(args):
     import astropy.units as u
 
-    from .catalogs.buta import read_buta_table
-    from .labels import crossmatch_report
+    from .labels.buta import read_buta_table
+    from .labels.training_table import crossmatch_report
 
     tables = {label: _galaxy_zoo_source(value, label)
               for label, value in (("gz2", args.gz2), ("gzdecals", args.gzdecals)) if value}
@@ -299,9 +300,9 @@ def cmd_labels_build(args):
 
     import astropy.units as u
 
-    from .catalogs.buta import CORE_COLUMNS, read_buta_table
-    from .catalogs.galaxyzoo import read_galaxy_zoo
-    from .labels import BUILD_COLUMNS, build_training_table, split_counts, write_table
+    from .labels.buta import CORE_COLUMNS, read_buta_table
+    from .labels.galaxyzoo import read_galaxy_zoo
+    from .labels.training_table import BUILD_COLUMNS, build_training_table, split_counts, write_table
 
     buta = read_buta_table(args.buta, CORE_COLUMNS + BUILD_COLUMNS)
     table = build_training_table(buta, read_galaxy_zoo(args.zoo), args.votes_column,
@@ -320,9 +321,9 @@ def cmd_labels_flags(args):
 
     import astropy.units as u
 
-    from .catalogs.buta import read_buta_table
-    from .catalogs.ringflags import read_ring_flags
-    from .labels import flags_training_table, mark_disagreements, split_counts, type_counts, write_table
+    from .labels.buta import read_buta_table
+    from .labels.ringflags import read_ring_flags
+    from .labels.training_table import flags_training_table, mark_disagreements, split_counts, type_counts, write_table
 
     if args.disagreements and not args.buta:
         raise UsageError(f"--disagreements {args.disagreements} needs --buta, the table to disagree with")
@@ -349,10 +350,10 @@ def cmd_labels_flags(args):
 def cmd_labels_agreement(args):
     import astropy.units as u
 
-    from .catalogs.buta import CORE_COLUMNS, read_buta_table
-    from .catalogs.galaxyzoo import read_galaxy_zoo
-    from .catalogs.ringflags import read_ring_flags
-    from .labels import (AGREEMENT_COLUMNS, agreement_markdown, flags_agreement, flags_zoo_agreement, write_agreement,
+    from .labels.buta import CORE_COLUMNS, read_buta_table
+    from .labels.galaxyzoo import read_galaxy_zoo
+    from .labels.ringflags import read_ring_flags
+    from .labels.training_table import (AGREEMENT_COLUMNS, agreement_markdown, flags_agreement, flags_zoo_agreement, write_agreement,
                          zoo_agreement_markdown)
 
     if not (args.buta or args.zoo):
@@ -385,13 +386,13 @@ def _zoo_option(value):
 
 
 def cmd_demo(args):
-    from .demo import run_demo
+    from .pipeline.demo import run_demo
 
     run_demo(Path(args.out), Path(args.work), model=args.model, progress=not args.quiet)
 
 
 def cmd_app(args):
-    from .catalogue import read_catalogue
+    from .catalogue.files import read_catalogue
 
     script = Path(__file__).resolve().parents[1] / "app" / "explorer.py"
     if not script.is_file():
@@ -413,7 +414,7 @@ def cmd_app(args):
     if args.cache:
         command += ["--cache", str(Path(args.cache).resolve())]
     if not args.no_browser:  # headless never asks for an e-mail address; the page is opened from beside it
-        subprocess.Popen([sys.executable, "-m", "ringsky.open_browser", f"http://127.0.0.1:{args.port}/"],
+        subprocess.Popen([sys.executable, "-m", "ringsky.explore.open_browser", f"http://127.0.0.1:{args.port}/"],
                          start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sys.stdout.flush()
     os.execv(sys.executable, command)  # become the server: signals reach it, and no child is left behind

@@ -56,12 +56,12 @@ conf = Conf()
 
 CACHE_FOLDERS = {
     "http": "survey and service answers, one file per request (ringsky.net)",
-    "parents": "parent lists, one table per survey query and tile (ringsky.parents)",
-    "packs": "the decoded pictures of scored tiles, one .npy per tile (ringsky.packs)",
+    "parents": "parent lists, one table per survey query and tile (ringsky.sources.parents)",
+    "packs": "the decoded pictures of scored tiles, one .npy per tile (ringsky.pipeline.packs)",
     "sim": "rendered pictures of the simulated sky (ringsky.sources.simulated)",
-    "training": "simulated training and validation sets (ringsky.datasets)",
-    "pictures": "decoded picture folders for pretraining and injection (ringsky.pictures)",
-    "known": "parsed known ring catalogues for cross-identification (ringsky.crossids)",
+    "training": "simulated training and validation sets (ringsky.learn.datasets)",
+    "pictures": "decoded picture folders for pretraining and injection (ringsky.sources.pictures)",
+    "known": "parsed known ring catalogues for cross-identification (ringsky.catalogue.crossids)",
 }
 """The cache's sub-folders, each named here only, and what each holds."""
 

@@ -54,7 +54,7 @@ def run_provenance(classifier, source):
 
 def result_table(tile, galaxies, probabilities, model_id, provenance):
     """One tile's results as a pyarrow Table with ``provenance`` (:func:`run_provenance`) in its
-    metadata: the host properties the parent list gives (:mod:`ringsky.hosts`, null where it
+    metadata: the host properties the parent list gives (:mod:`ringsky.sources.hosts`, null where it
     gives none) travel with each galaxy."""
     n = len(galaxies)
     table = pa.table({

@@ -1,12 +1,24 @@
-"""Galaxy rows checked once, where they enter ringsky: a folder's manifest or a user's parent table.
+"""Galaxy rows checked once, where they enter ringsky: a folder's manifest, a user's parent table
+or a published label table (read by :func:`read_table`).
 
 Ids are text exactly as written (``007`` stays ``007``), printable ASCII and unique; RA is in
 [0, 360) and Dec in [-90, 90] deg, present and finite. A row that breaks a rule is one
 RingskyError naming the file and the row, before any work, so that nothing bad is published.
 """
 import numpy as np
+from astropy.table import Table
 
 from . import RingskyError
+
+
+def read_table(path):
+    """Any table astropy reads, by extension; CSV explicitly, so that ids stay as written."""
+    try:
+        if str(path).endswith((".csv", ".csv.gz")):
+            return Table.read(path, format="ascii.csv")
+        return Table.read(path)
+    except (OSError, ValueError) as error:
+        raise RingskyError(f"cannot read table {path}: {error}") from error
 
 
 def checked_positions(table, where, row_name):

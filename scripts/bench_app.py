@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO / "app"))
 from browser import VIEWPORT, ExplorerPage, ExplorerServer, launch  # noqa: E402
 from sky_view import remove_served_files  # noqa: E402
 
-from ringsky.catalogue import COLUMNS, iau_names, write_fits  # noqa: E402
+from ringsky.catalogue.files import COLUMNS, iau_names, write_fits  # noqa: E402
 from ringsky.sources.simulated import BASE_NSIDE, DEFAULT_FOOTPRINT  # noqa: E402
 from ringsky.tiles import Tile, tiles_moc  # noqa: E402
 

@@ -15,7 +15,7 @@ best rates, and the rounds' own ratios are printed beside it to show the spread:
 - in this process (``ringsky score``'s default), from opening the folder to the last tile's
   parquet (parent lists, reading, batching, model, writes), twice: reading and decoding one
   cutout per galaxy (tile packs off, as a first pass), and rescoring from the tile packs
-  (``ringsky.packs``) that a first pass left in the cache;
+  (``ringsky.pipeline.packs``) that a first pass left in the cache;
 - on a Dask LocalCluster of 1 worker (all cores) and of 2 workers (cores split), from the tile
   packs, timed after a warm-up pass that starts the workers and loads the model;
 - the producer alone, what the prefetch thread does for the model (parent lists, reading,
@@ -30,10 +30,11 @@ import time
 import torch
 from astropy.table import vstack
 
-from ringsky.dask_runner import ScoreJob, connect, local_torch_threads, score_tiles_on
+from ringsky.dask_client import connect
+from ringsky.pipeline.dask_runner import ScoreJob, local_torch_threads, score_tiles_on
 from ringsky.config import conf
-from ringsky.models import load_classifier
-from ringsky.score import input_batches, score_tiles
+from ringsky.learn.models import load_classifier
+from ringsky.pipeline.score import input_batches, score_tiles
 from ringsky.sources import open_source
 from ringsky.sources.folder import write_simulated_folder
 from ringsky.tiles import parse_tile_spec

@@ -24,7 +24,7 @@ import numpy as np
 from astropy.table import Table
 from scipy.stats import rankdata
 
-from ringsky.crossval import fold_scores, seed_scores
+from ringsky.learn.crossval import fold_scores, seed_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 

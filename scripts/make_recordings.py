@@ -36,7 +36,7 @@ from astropy.io import fits
 from astropy.io.votable.tree import Field, Info, Resource, TableElement, VOTableFile
 from PIL import Image
 
-from ringsky.catalogs.buta import position_from_name, read_table2_latex
+from ringsky.labels.buta import position_from_name, read_table2_latex
 from ringsky.imaging import grz_to_rgb
 from ringsky.simulate import ALL_BANDS, PIXSCALE, draw_galaxy, galaxy_radius, render
 from ringsky.sources.simulated import SimulatedSky

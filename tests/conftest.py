@@ -68,7 +68,7 @@ def assert_one_line_error(result, status, *fragments):
 @pytest.fixture(scope="session")
 def small_model(tmp_path_factory):
     """An untrained 32 px convnext_atto saved like a real model: fast mechanics tests."""
-    from ringsky.models import ModelConfig, build_network, save_classifier
+    from ringsky.learn.models import ModelConfig, build_network, save_classifier
 
     path = tmp_path_factory.mktemp("small-model") / "small"
     config = ModelConfig(architecture="convnext_atto", input_size=32, threshold=0.5)

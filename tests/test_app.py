@@ -14,8 +14,8 @@ import pytest
 from astropy.table import Table
 from conftest import REPO, assert_one_line_error, require_tool, run_cli
 
-from ringsky.catalogue import read_catalogue
-from ringsky.votes import VoteStore, votes_path
+from ringsky.catalogue.files import read_catalogue
+from ringsky.explore.votes import VoteStore, votes_path
 
 sys.path.insert(0, str(REPO / "app"))
 from browser import ExplorerPage, ExplorerServer, launch  # noqa: E402

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, config_home, run_cli
 
-from ringsky.catalogue import write_catalogue
-from ringsky.dask_runner import ScoreJob, score_tiles_on
-from ringsky.models import load_classifier
-from ringsky.score import score_tiles
+from ringsky.catalogue.files import write_catalogue
+from ringsky.pipeline.dask_runner import ScoreJob, score_tiles_on
+from ringsky.learn.models import load_classifier
+from ringsky.pipeline.score import score_tiles
 from ringsky.sources.simulated import SimulatedSky
 from ringsky.tiles import parse_tile_spec
 

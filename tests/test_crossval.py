@@ -9,8 +9,8 @@ import numpy as np
 from astropy.table import Table
 from conftest import assert_one_line_error, run_cli
 
-from ringsky.crossval import colour_controlled_auc, redness
-from ringsky.metrics import crossval_threshold
+from ringsky.learn.crossval import colour_controlled_auc, redness
+from ringsky.learn.metrics import crossval_threshold
 from ringsky.splits import stratified_folds
 
 

@@ -1,7 +1,7 @@
 """The CVRHS parser against real type strings from Buta (2017) Table 2, expectations by hand."""
 import pytest
 
-from ringsky.catalogs.cvrhs import CVRHS, parse_cvrhs, plain_type
+from ringsky.labels.cvrhs import CVRHS, parse_cvrhs, plain_type
 
 FLAGS = {name for name, value in CVRHS(type="").as_dict().items() if isinstance(value, bool)}
 

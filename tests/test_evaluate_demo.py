@@ -7,8 +7,8 @@ import pytest
 from astropy.table import Table
 from conftest import REAL_RINGS, assert_one_line_error, needs_real_rings, run_cli
 
-from ringsky.evaluate import bootstrap_intervals
-from ringsky.metrics import reliability
+from ringsky.learn.evaluate import bootstrap_intervals
+from ringsky.learn.metrics import reliability
 from ringsky.sources.simulated import SimulatedSky
 from ringsky.tiles import Tile
 

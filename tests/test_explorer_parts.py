@@ -9,8 +9,8 @@ from astropy.table import Table
 from conftest import REPO
 
 from ringsky import RingskyError
-from ringsky.models import DEFAULT_MODEL, load_classifier
-from ringsky.saliency import overlay, smoothgrad
+from ringsky.learn.models import DEFAULT_MODEL, load_classifier
+from ringsky.learn.saliency import overlay, smoothgrad
 
 sys.path.insert(0, str(REPO / "app"))
 from known_catalogues import known_catalogues, matched_to, overlay_args  # noqa: E402

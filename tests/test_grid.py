@@ -8,7 +8,7 @@ from astropy.table import Table
 from conftest import assert_one_line_error, run_cli
 
 from ringsky import RingskyError
-from ringsky.sweep import read_grid
+from ringsky.learn.sweep import read_grid
 
 GRID = """
 evaluate_on = ["sim"]

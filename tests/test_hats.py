@@ -6,7 +6,7 @@ import pytest
 from astropy.table import Table
 from conftest import run_cli
 
-from ringsky.catalogue import read_catalogue
+from ringsky.catalogue.files import read_catalogue
 
 lsdb = pytest.importorskip("lsdb", reason="lsdb is not installed (pip install 'ringsky[hats]')")
 
@@ -78,7 +78,7 @@ def test_an_empty_catalogue_says_it_has_no_collection_and_leaves_no_stale_one(tm
 
 def test_beyond_hats_import_rows_hats_import_writes_the_same_collection(collection, tmp_path):
     from ringsky.config import conf
-    from ringsky.hats_collection import write_hats
+    from ringsky.catalogue.hats_collection import write_hats
 
     fits = read_catalogue(collection / "catalogue.fits")
     cards = {"MODELID": (fits.meta["MODELID"], "")}

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import REAL_RINGS, needs_real_rings, run_cli
 from ringsky.imaging import grz_to_rgb, stretch_planes, unstretch_rgb
-from ringsky.inject import STRUCTURES, inject, injected_set, measure_host, paint, ring_shapes
+from ringsky.learn.inject import STRUCTURES, inject, injected_set, measure_host, paint, ring_shapes
 from ringsky.simulate import RING_TYPES
 
 N = 128

@@ -9,9 +9,9 @@ from astropy.table import Table
 from conftest import SHARED_DATA, config_home, run_cli
 from replay_server import RECORDED, replay_server
 
-from ringsky.catalogs.buta import read_table2_latex, read_table2_vizier, vizier_payload, vizier_type
-from ringsky.catalogs.cvrhs import parse_cvrhs
-from ringsky.catalogs.galaxyzoo import read_galaxy_zoo
+from ringsky.labels.buta import read_table2_latex, read_table2_vizier, vizier_payload, vizier_type
+from ringsky.labels.cvrhs import parse_cvrhs
+from ringsky.labels.galaxyzoo import read_galaxy_zoo
 from ringsky.config import conf
 from ringsky.net import stats
 

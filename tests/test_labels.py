@@ -8,8 +8,8 @@ import pytest
 from astropy.table import Table
 from conftest import SHARED_DATA, assert_one_line_error, run_cli
 
-from ringsky.catalogs.buta import position_from_name
-from ringsky.catalogs.crossmatch import counts_within, match, nearest, skycoord
+from ringsky.labels.buta import position_from_name
+from ringsky.labels.crossmatch import counts_within, match, nearest, skycoord
 
 CATALOGUES = SHARED_DATA / "catalogues"
 needs_catalogues = pytest.mark.skipif(not (CATALOGUES / "buta2017_table2.tex").exists(),
@@ -107,7 +107,7 @@ def test_labels_buta_on_a_file_that_is_not_table_2_is_one_line(tmp_path, content
 
 
 def test_ring_flags_decode_into_types_and_vetted_negatives(tmp_path):
-    from ringsky.catalogs.ringflags import read_ring_flags
+    from ringsky.labels.ringflags import read_ring_flags
 
     (tmp_path / "flags.csv").write_text("objid,ra,dec,z,ring_flags\n0012,10,1,0.02,0\n2,11,1,0.03,2\n3,12,1,0.03,4\n"
                                         "4,13,1,0.03,8\n5,14,1,0.03,12\n6,15,1,0.03,16\n")
@@ -129,7 +129,7 @@ def test_bad_ring_flags_are_one_line(tmp_path, row, message):
 
 @pytest.mark.skipif(not (CATALOGUES / "sdss_ring_flags.csv").exists(), reason="../shared/data is absent")
 def test_labels_flags_builds_a_split_training_table_that_is_also_a_parent_list(tmp_path):
-    from ringsky.parents import TableParents
+    from ringsky.sources.parents import TableParents
 
     result = run_cli("labels", "flags", "--flags", CATALOGUES / "sdss_ring_flags.csv", "--out", tmp_path / "t.fits")
     assert "8527 galaxies (1868 rings, 6659 vetted non-rings), 1 duplicates dropped" in result.stdout

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from ringsky.metrics import best_f1_threshold, summarise
-from ringsky.models import DEFAULT_MODEL, Classifier, ModelConfig, ModelFileError, build_network, load_classifier, save_classifier
+from ringsky.learn.metrics import best_f1_threshold, summarise
+from ringsky.learn.models import DEFAULT_MODEL, Classifier, ModelConfig, ModelFileError, build_network, load_classifier, save_classifier
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def saved(tmp_path_factory):
 
 
 def test_timm_imports_despite_the_broken_torchvision_ops():
-    import timm  # noqa: F401  (ringsky.models was imported first, as in every entry point)
+    import timm  # noqa: F401  (ringsky.learn.models was imported first, as in every entry point)
 
     assert timm.create_model("resnet10t", pretrained=False, num_classes=1) is not None
 

@@ -5,8 +5,8 @@ probability bin that holds any."""
 import pytest
 from conftest import REPO
 
-from ringsky.framing import view_of
-from ringsky.notebook import DEFAULT_SURVEY, catalogue_frame, open_catalogue, probability_bins
+from ringsky.explore.framing import view_of
+from ringsky.explore.notebook import DEFAULT_SURVEY, catalogue_frame, open_catalogue, probability_bins
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (the test extra)")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (the test extra)")

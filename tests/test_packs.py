@@ -9,9 +9,9 @@ import pytest
 
 from ringsky import RingskyError
 from ringsky.config import conf
-from ringsky.models import load_classifier
-from ringsky.packs import STALE_PART_SECONDS, pack_path, tile_pictures
-from ringsky.score import score_tiles
+from ringsky.learn.models import load_classifier
+from ringsky.pipeline.packs import STALE_PART_SECONDS, pack_path, tile_pictures
+from ringsky.pipeline.score import score_tiles
 from ringsky.sources.folder import FolderSource, write_simulated_folder
 from ringsky.tiles import parse_tile_spec
 

@@ -9,8 +9,8 @@ from astropy.table import Table
 
 from conftest import assert_one_line_error, kill_once_checkpointed, run_cli
 from ringsky import RingskyError
-from ringsky.pictures import read_manifest
-from ringsky.pretrain import head_targets
+from ringsky.sources.pictures import read_manifest
+from ringsky.learn.pretrain import head_targets
 
 
 @pytest.fixture(scope="module")

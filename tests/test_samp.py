@@ -6,7 +6,7 @@ from astropy.samp import SAMPHubServer, SAMPIntegratedClient
 from astropy.table import Table
 
 from ringsky import RingskyError
-from ringsky.samp import send_table
+from ringsky.explore.samp import send_table
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from astropy.table import Table, vstack
 from conftest import require_tool, run_cli
 from mocpy import MOC
 
-from ringsky.catalogue import compact_ranges, iau_names
+from ringsky.catalogue.files import compact_ranges, iau_names
 from ringsky.hosts import HOST_COLUMNS
 from ringsky.sources.simulated import DEFAULT_FOOTPRINT
 

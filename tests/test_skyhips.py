@@ -5,8 +5,8 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from ringsky.catalogue import read_catalogue
-from ringsky.skyhips import build_hips, hips_pixscale
+from ringsky.catalogue.files import read_catalogue
+from ringsky.explore.skyhips import build_hips, hips_pixscale
 from ringsky.sources import open_source
 from ringsky.sources.hips import HipsSource
 

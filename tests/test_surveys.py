@@ -13,9 +13,9 @@ from replay_server import RECORDED, replay_server
 
 from ringsky import net
 from ringsky.config import conf
-from ringsky.models import load_classifier
-from ringsky.parents import SdssParents, TableParents, TractorParents, open_parents
-from ringsky.score import score_tiles
+from ringsky.learn.models import load_classifier
+from ringsky.sources.parents import SdssParents, TableParents, TractorParents, open_parents
+from ringsky.pipeline.score import score_tiles
 from ringsky.sources import open_source, pictures
 from ringsky.sources.legacy import LegacySurvey, legacy_fits_to_rgb
 from ringsky.sources.sdss import Sdss
@@ -326,7 +326,7 @@ def test_host_properties_travel_from_a_parent_table_into_the_tile_result(fast_ne
 
 
 def test_tractor_parents_give_magnitudes_and_the_axis_ratio_from_the_ellipticity():
-    from ringsky.parents import axis_ratio
+    from ringsky.sources.parents import axis_ratio
 
     assert "mag_g, mag_r, mag_z, shape_r, shape_e1, shape_e2" in TractorParents().adql(TILE)
     assert axis_ratio([0.0, 0.6], [0.0, 0.8]).tolist() == [1.0, 0.0]  # round, and a line

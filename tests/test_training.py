@@ -9,14 +9,14 @@ import torch
 from astropy.table import Table
 
 from conftest import assert_one_line_error, kill_once_checkpointed, run_cli
-from ringsky.datasets import affine, simulated_set
-from ringsky.evaluate import evaluate
-from ringsky.finetune import blocks, optimiser_groups
-from ringsky.metrics import crossval_threshold, select_threshold
-from ringsky.models import Classifier, ModelConfig, ModelFileError, build_network, load_classifier
+from ringsky.learn.datasets import affine, simulated_set
+from ringsky.learn.evaluate import evaluate
+from ringsky.learn.finetune import blocks, optimiser_groups
+from ringsky.learn.metrics import crossval_threshold, select_threshold
+from ringsky.learn.models import Classifier, ModelConfig, ModelFileError, build_network, load_classifier
 from ringsky import RingskyError
 from ringsky.simulate import RING_TYPES
-from ringsky.train import (TRAIN_SEED, VALIDATION_SEED, TrainSettings, _loss, class_balance, fit, load_settings,
+from ringsky.learn.train import (TRAIN_SEED, VALIDATION_SEED, TrainSettings, _loss, class_balance, fit, load_settings,
                            settings_from, targets_for, train, with_injection, with_rehearsal)
 
 TINY = {"input_size": 32, "n_train": 256, "n_validation": 64, "epochs": 2, "batch_size": 32, "workers": 1}

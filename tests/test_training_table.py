@@ -7,7 +7,7 @@ from astropy.table import Table
 from conftest import run_cli
 
 from ringsky.splits import split_by_galaxy, split_by_tile
-from ringsky.labels import build_training_table
+from ringsky.labels.training_table import build_training_table
 
 RING_FLAGS = ("outer_ring", "inner_ring", "nuclear_ring", "collisional")
 

@@ -9,7 +9,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from conftest import assert_one_line_error, run_cli
-from ringsky.datasets import simulated_set
+from ringsky.learn.datasets import simulated_set
 from ringsky.imaging import grz_to_rgb, resize_rgb, to_model_input, ugriz_to_planes
 from ringsky.simulate import draw_galaxy, render, simulate
 from ringsky import RingskyError

@@ -12,9 +12,9 @@ from conftest import assert_one_line_error, run_cli
 from PIL import Image
 
 from ringsky import RingskyError
-from ringsky.catalogue import read_catalogue
+from ringsky.catalogue.files import read_catalogue
 from ringsky.sources import open_source
-from ringsky.votes import VoteStore, export_labels, most_uncertain, votes_path
+from ringsky.explore.votes import VoteStore, export_labels, most_uncertain, votes_path
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ of ugriz FITS) list "ugriz" in their ``planes`` and offer ``ugriz_cutouts(galaxi
 uint8 (N, npix, npix, 5) for 5-channel models; their ``labelled_sample`` takes
 ``planes="ugriz"``. ``pictures`` and ``labelled_pictures`` pick the kind a model reads.
 A ``pack_key`` names what a source's pictures depend on besides each galaxy's id and size, so
-that scoring can keep a tile's decoded pictures in one file (:mod:`ringsky.packs`).
+that scoring can keep a tile's decoded pictures in one file (:mod:`ringsky.pipeline.packs`).
 """
 from .. import RingskyError
 
@@ -64,23 +64,23 @@ def labelled_pictures(source, npix, planes="rgb", splits=None, **options):
 
 def open_source(spec, parents=None, image_format=None, pixscale=None):
     """The source named on the command line. Online surveys take their galaxies from
-    ``parents`` (``tractor``, ``sdss`` or a table file; see :mod:`ringsky.parents`), their
+    ``parents`` (``tractor``, ``sdss`` or a table file; see :mod:`ringsky.sources.parents`), their
     cutout format (``fits`` or ``jpeg``) and a fixed ``pixscale`` in arcsec/px (else the
     cutout follows the galaxy's size)."""
     name, _, argument = (spec or "").partition(":")
     if name == "legacy":
-        from ..parents import open_parents
+        from .parents import open_parents
         from .legacy import LegacySurvey
 
         return LegacySurvey(open_parents(parents, "tractor"), layer=argument or "ls-dr10",
                             image_format=image_format or "fits", pixscale=pixscale)
     if name == "sdss" and not argument:
-        from ..parents import open_parents
+        from .parents import open_parents
         from .sdss import Sdss
 
         return Sdss(open_parents(parents, "sdss"), image_format=image_format or "jpeg", pixscale=pixscale)
     if name == "hips" and argument:
-        from ..parents import open_parents
+        from .parents import open_parents
         from .hips import HipsSource
 
         return HipsSource(open_parents(parents, "tractor"), argument, pixscale=pixscale)

@@ -81,7 +81,7 @@ class FolderSource:
 
     @property
     def pack_key(self):
-        """Names this folder's tile packs (ringsky.packs) after the manifest as it is now: edit or
+        """Names this folder's tile packs (ringsky.pipeline.packs) after the manifest as it is now: edit or
         touch the manifest when cutouts are replaced, so that their packs are made again."""
         return "folder-" + version_key([self.manifest])
 

@@ -18,7 +18,7 @@ from PIL import Image
 from ..config import conf
 from ..imaging import grz_to_rgb, load_rgb, ugriz_to_planes
 from ..net import NotFound, call_with_retries, fetch, decompressed
-from ..parents import cached_table
+from .parents import cached_table
 from .survey import SurveySource
 
 NATIVE_PIXSCALE = 0.396

@@ -71,7 +71,7 @@ class SimulatedSky:
 
     @property
     def pack_key(self):
-        """What a galaxy's pixels depend on besides its id, naming its tile packs (ringsky.packs)."""
+        """What a galaxy's pixels depend on besides its id, naming its tile packs (ringsky.pipeline.packs)."""
         return f"sim-v{SIMULATOR_VERSION}-seed{self.seed}-rf{self.ring_fraction:g}"
 
     def footprint(self, nside):

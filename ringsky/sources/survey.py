@@ -46,7 +46,7 @@ class SurveySource:
 
     @property
     def pack_key(self):
-        """Names this survey's tile packs (ringsky.packs) after what its cutouts depend on besides
+        """Names this survey's tile packs (ringsky.pipeline.packs) after what its cutouts depend on besides
         each galaxy's id and size, which the packs hash themselves."""
         key = version_key([], self.name, getattr(self, "image_format", ""), self.pixscale)
         return f"{type(self).__name__.lower()}-{key}"
