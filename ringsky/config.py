@@ -60,7 +60,7 @@ CACHE_FOLDERS = {
     "packs": "the decoded pictures of scored tiles, one .npy per tile (ringsky.pipeline.packs)",
     "sim": "rendered pictures of the simulated sky (ringsky.sources.simulated)",
     "training": "simulated training and validation sets (ringsky.learn.datasets)",
-    "pictures": "decoded picture folders for pretraining and injection (ringsky.sources.pictures)",
+    "pictures": "decoded picture folders for pretraining and injection (ringsky.sources.picture_folders)",
     "known": "parsed known ring catalogues for cross-identification (ringsky.catalogue.crossids)",
 }
 """The cache's sub-folders, each named here only, and what each holds."""

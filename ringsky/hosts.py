@@ -5,7 +5,7 @@ value the parent list does not give is null (masked), never 0 or an unmarked NaN
 """
 import numpy as np
 
-from .. import RingskyError
+from . import RingskyError
 
 #: column -> (unit, UCD, description, the parent-list columns it is read from, first found)
 HOST_COLUMNS = {

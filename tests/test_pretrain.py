@@ -9,7 +9,7 @@ from astropy.table import Table
 
 from conftest import assert_one_line_error, kill_once_checkpointed, run_cli
 from ringsky import RingskyError
-from ringsky.sources.pictures import read_manifest
+from ringsky.sources.picture_folders import read_manifest
 from ringsky.learn.pretrain import head_targets
 
 

@@ -17,6 +17,7 @@ out-of-fold predictions. Every out-of-fold prediction is kept, for ensembles and
 a final model's threshold on real predictions (``metrics.crossval_threshold``).
 """
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,9 +25,9 @@ from astropy.table import Table
 from sklearn.metrics import roc_auc_score
 
 from .. import RingskyError
+from ..splits import LEARNING_SPLITS, stratified_folds
 from .metrics import summarise
 from .models import load_classifier, read_encoder_config
-from ..splits import LEARNING_SPLITS, stratified_folds
 from .train import TrainSettings, initial_classifier, fit, with_injection, with_rehearsal
 
 METHODS = ("colour", "model")
@@ -207,3 +208,11 @@ def write_report(out, oof):
         with atomic_path(out / name) as temporary:
             write(temporary)
     return text
+
+
+def read_predictions(folder):
+    """The out-of-fold predictions a ``ringsky crossval --out FOLDER`` run wrote (``write_report``)."""
+    path = Path(folder) / "predictions.ecsv"
+    if not path.is_file():
+        raise RingskyError(f"--threshold-from {folder}: no predictions.ecsv there (the output of ringsky crossval)")
+    return Table.read(path, format="ascii.ecsv")

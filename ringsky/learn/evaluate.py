@@ -98,6 +98,20 @@ def ring_type_scores(classifier, images, labels, table):
                                for t in types if (truth == t).any()}}
 
 
+def threshold_source_problem(rule, validation, survey, test_split):
+    """Why a threshold rule may not be applied with this ``validation`` source, or None: it needs
+    one, and never the test source itself (a threshold chosen on the test set flatters every
+    metric at it), unless that is the simulator or a folder whose test rows are held apart
+    (``test_split``)."""
+    if rule is None:
+        return None
+    if validation is None:
+        return "--threshold-rule needs --validation, the labelled source to choose the threshold on"
+    if validation == survey and survey != "sim" and not test_split:
+        return "--validation must not be the test source: a threshold chosen on the test set flatters every metric at it"
+    return None
+
+
 def choose_threshold(classifier, rule=None, validation=None, value=None):
     """The threshold to evaluate at: ``value`` if given; else ``rule`` applied to a labelled
     ``validation`` sample (images, labels); else the model's own."""

@@ -1,9 +1,9 @@
 """In-domain pretraining: an encoder that has seen real galaxies, from pictures without positions.
 
-``ringsky pretrain`` trains a timm network on a picture folder (:mod:`ringsky.sources.pictures`), such as
-the 14,368 real SDSS pictures of ``sdss-galaxies``, to predict the folder's own label columns,
-one head each (Galaxy Zoo 1 classes, the GZ2 "featured spiral with an odd feature" flag): every
-column is a categorical head whose classes are its distinct non-empty values, and a picture
+``ringsky pretrain`` trains a timm network on a picture folder
+(:mod:`ringsky.sources.picture_folders`), such as the 14,368 real SDSS pictures of
+``sdss-galaxies``, to predict the folder's own label columns, one head each (Galaxy Zoo 1
+classes, the GZ2 "featured spiral with an odd feature" flag): every column is a categorical head whose classes are its distinct non-empty values, and a picture
 without a value for a head is left out of that head's loss. Rings are the commonest odd
 feature, so the odd-feature head is ring-enriched, not a ring label.
 
@@ -24,7 +24,7 @@ from tqdm import tqdm
 from .. import RingskyError
 from .datasets import augment
 from .models import Classifier, EncoderConfig, ModelConfig, build_network, save_encoder
-from ..sources.pictures import folder_pictures
+from ..sources.picture_folders import folder_pictures
 from .pretrained import MEAN as IMAGENET_MEAN, STD as IMAGENET_STD, architecture_of
 from .train import learning_rate_at, load_settings, optimiser_step, resume_checkpoint, save_checkpoint
 

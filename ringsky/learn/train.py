@@ -36,7 +36,7 @@ from .inject import injected_set
 from .finetune import keep_frozen_statistics, optimiser_groups
 from .metrics import crossval_threshold, parse_threshold_rule, select_threshold, summarise
 from .models import Classifier, ModelConfig, build_network, load_classifier, read_encoder_config, save_classifier
-from ..sources.pictures import host_pictures
+from ..sources.picture_folders import host_pictures
 from .pretrained import MEAN as IMAGENET_MEAN, STD as IMAGENET_STD, architecture_of
 from ..simulate import NONRING_TYPES, RING_TYPES, SIMULATOR_VERSION
 from ..splits import LEARNING_SPLITS, validation_rows
