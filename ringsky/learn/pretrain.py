@@ -3,9 +3,10 @@
 ``ringsky pretrain`` trains a timm network on a picture folder
 (:mod:`ringsky.sources.picture_folders`), such as the 14,368 real SDSS pictures of
 ``sdss-galaxies``, to predict the folder's own label columns, one head each (Galaxy Zoo 1
-classes, the GZ2 "featured spiral with an odd feature" flag): every column is a categorical head whose classes are its distinct non-empty values, and a picture
-without a value for a head is left out of that head's loss. Rings are the commonest odd
-feature, so the odd-feature head is ring-enriched, not a ring label.
+classes, the GZ2 "featured spiral with an odd feature" flag): every column is a categorical head
+whose classes are its distinct non-empty values, and a picture without a value for a head is
+left out of that head's loss. Rings are the commonest odd feature, so the odd-feature head is
+ring-enriched, not a ring label.
 
 The result is an encoder, not a ring classifier: weights (``OUT.safetensors``) and an
 ``EncoderConfig`` (``OUT.json``, ``kind = "encoder"``) that ``ringsky train --init OUT`` and
