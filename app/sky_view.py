@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 from mocpy import MOC
 
+from ringsky.explore.framing import BIN_COLOURS, PROBABILITY_BINS
 from ringsky.fileio import atomic_path, version_key
 from ringsky.explore.skyhips import build_hips, write_empty_hips
 from ringsky.sources import open_source
@@ -127,7 +128,8 @@ def sky(markers, overlays, moc, survey, target, fov, selected, draw_key):
     lives through every rerun: a changing key would draw it afresh and restart Aladin on each
     filter change."""
     _sky(key="sky", data={"markers": markers, "overlays": overlays, "moc": moc, "survey": survey, "target": target,
-                          "fov": fov, "selected": selected, "drawKey": draw_key})
+                          "fov": fov, "selected": selected, "drawKey": draw_key,
+                          "scale": {"bins": PROBABILITY_BINS, "colours": BIN_COLOURS}})
 
 
 def last_click():

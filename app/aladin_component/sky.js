@@ -5,8 +5,6 @@
 // component's one module, so MarkerLayer is in scope here.
 // Aladin is created once per page and lives through every rerun; only what changed is redrawn.
 
-const PROBABILITY_BINS = [0.2, 0.4, 0.6, 0.8, 1.01];
-const BIN_COLOURS = ["#3b4cc0", "#7b9ff9", "#c0d4f5", "#f49a7b", "#e8251f"];
 const appRoot = new URL("./", document.baseURI).href;  // the app's root, under any base path
 
 let host = null;         // the element Aladin draws in; its dataset tells tests what is drawn
@@ -61,7 +59,7 @@ function createAladin(args) {
   });
   baseSurvey = args.survey.url;
   window.ringskyAladin = aladin;  // for tests and the browser console
-  layer = new MarkerLayer(aladin, host, PROBABILITY_BINS, BIN_COLOURS);
+  layer = new MarkerLayer(aladin, host, args.scale.bins, args.scale.colours);  // ringsky.explore.framing's scale
   window.ringskyMarkers = layer;
   aladin.on("click", function (event) {
     const row = event.isDragging ? -1 : layer.at(event.x, event.y);

@@ -30,12 +30,18 @@ def cmd_simulate(args):
           f"({len(table) / seconds:.1f} galaxies/s) -> {args.out}")
 
 
+def given_settings(args, settings_class):
+    """The fields of ``settings_class`` given on the command line (options not given are absent,
+    so a --config file or the class's defaults fill them)."""
+    given = vars(args)
+    return {f.name: given[f.name] for f in fields(settings_class) if f.name in given}
+
+
 def cmd_train(args):
     from ..learn.crossval import read_predictions
     from ..learn.train import TrainSettings, load_settings, train
 
-    given = vars(args)
-    overrides = {f.name: given[f.name] for f in fields(TrainSettings) if f.name in given}
+    overrides = given_settings(args, TrainSettings)
     settings = load_settings(getattr(args, "config", None), overrides)
     crossval = read_predictions(args.threshold_from) if getattr(args, "threshold_from", None) else None
     config = train(settings, args.out, progress=not args.quiet, crossval=crossval)
@@ -50,8 +56,7 @@ def cmd_train(args):
 def cmd_pretrain(args):
     from ..learn.pretrain import PretrainSettings, load_pretrain_settings, pretrain
 
-    given = vars(args)
-    overrides = {f.name: given[f.name] for f in fields(PretrainSettings) if f.name in given}
+    overrides = given_settings(args, PretrainSettings)
     if "heads" in overrides:
         overrides["heads"] = [name for name in overrides["heads"].split(",") if name]
     settings = load_pretrain_settings(getattr(args, "config", None), overrides)
@@ -66,8 +71,7 @@ def cmd_crossval(args):
     from ..learn.crossval import DEFAULTS, crossvalidate, write_report
     from ..learn.train import TrainSettings, load_settings
 
-    given = vars(args)
-    overrides = {f.name: given[f.name] for f in fields(TrainSettings) if f.name in given}
+    overrides = given_settings(args, TrainSettings)
     settings = load_settings(getattr(args, "config", None), overrides, defaults=DEFAULTS)
     oof = crossvalidate(args.labelled, settings, folds=args.folds, seeds=_seeds(args.seeds), as_is=args.as_is,
                         progress=not args.quiet)

@@ -1,7 +1,12 @@
-"""The first view of a catalogue on the sky: the explorer's and the notebook's Aladin Lite
-open centred on the candidates, with a field that holds them all."""
+"""How a catalogue is first shown on the sky, in the explorer and in the notebook alike: Aladin
+Lite opens centred on the candidates, with a field that holds them all, and draws them in one
+colour scale of ring probability."""
 import numpy as np
 from astropy.coordinates import SkyCoord
+
+#: upper edges of the ring-probability bins (the last holds everything above the one before) and their colours
+PROBABILITY_BINS = (0.2, 0.4, 0.6, 0.8, 1.0)
+BIN_COLOURS = ("#3b4cc0", "#7b9ff9", "#c0d4f5", "#f49a7b", "#e8251f")
 
 
 def view_of(ra, dec):

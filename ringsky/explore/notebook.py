@@ -4,11 +4,8 @@ explorer's colours, one overlay per bin so a bin can be hidden from Aladin's lay
 import numpy as np
 
 from ..catalogue.files import read_catalogue
-from .framing import view_of
+from .framing import BIN_COLOURS, PROBABILITY_BINS, view_of
 
-#: upper edges of the probability bins and their colours: the explorer's sky (app/aladin_component/sky.js)
-PROBABILITY_BINS = (0.2, 0.4, 0.6, 0.8, 1.0)
-BIN_COLOURS = ("#3b4cc0", "#7b9ff9", "#c0d4f5", "#f49a7b", "#e8251f")
 DEFAULT_SURVEY = "CDS/P/DESI-Legacy-Surveys/DR10/color"
 SHOWN_COLUMNS = ("name", "source_id", "ra", "dec", "ring_probability", "ring_flag")
 
