@@ -11,7 +11,6 @@ import io
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
@@ -23,8 +22,8 @@ from filter_view import filter_panel, rows_passing
 from known_catalogues import cross_identified, known_catalogues, matched_to, overlay_args
 from plain_text import notice
 from selection import newest_click
-from sky_view import (ONLINE_SURVEYS, built_background, ensure_background, ensure_blank_background, ensure_markers,
-                      last_click, moc_json, shown_mask, sky)
+from sky_view import (ONLINE_SURVEYS, built_background, ensure_blank_background, ensure_markers,
+                      last_click, moc_json, shown_mask, sky, start_background_build)
 from table_view import candidate_table, last_view
 from ringsky import RingskyError
 from ringsky.catalogue.files import MOC_NAME, read_catalogue, source_rows
@@ -82,12 +81,9 @@ def framing(path, mtime, _frame):
 
 @st.cache_resource(show_spinner=False)
 def background_build(path, mtime, order):
-    """The local HiPS, built in a thread once per catalogue version (about two minutes for the
-    demo catalogue here): the first page, its table and filters do not wait for it."""
-    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sky-background")
-    build = builder.submit(ensure_background, path, read_catalogue(path), order)
-    builder.shutdown(wait=False)  # its one thread ends with the build
-    return build
+    """The local HiPS, built once per catalogue version (about two minutes for the demo
+    catalogue here) while the first page, its table and filters go on without it."""
+    return start_background_build(path, order)
 
 
 @st.fragment(run_every=2)

@@ -1,9 +1,14 @@
 """The Aladin Lite sky as a Streamlit component, and the local HiPS background it shows."""
+import atexit
 import base64
 import gzip
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +17,7 @@ from mocpy import MOC
 
 from ringsky.explore.framing import BIN_COLOURS, PROBABILITY_BINS
 from ringsky.fileio import atomic_path, version_key
-from ringsky.explore.skyhips import build_hips, write_empty_hips
-from ringsky.sources import open_source
+from ringsky.explore.skyhips import build_catalogue_hips, write_empty_hips
 
 APP_DIR = Path(__file__).resolve().parent
 STATIC_DIR = APP_DIR / "static"
@@ -91,14 +95,37 @@ def built_background(catalogue_path, order):
     return served_path(folder) if (folder / "properties").is_file() else None
 
 
-def ensure_background(catalogue_path, table, order):
-    """Build the catalogue's HiPS from its cutouts unless built already; its URL path."""
+def start_background_build(catalogue_path, order):
+    """Build the catalogue's HiPS from its cutouts in a child process; a Future of its URL path.
+    A process, not a thread: when the server stops mid-build it ends the build at once
+    (reproject's worker threads would hold its exit for minutes) and removes the build's work
+    folder; and the build does not slow the server's pages."""
     folder = background_folder(catalogue_path, order)
-    if not (folder / "properties").is_file():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        build_hips(table, open_source(table.meta["SURVEY"]), folder, order=order,
-                   title=f"ringsky {table.meta['SURVEY']} cutouts")
-    return served_path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    builder = subprocess.Popen([sys.executable, "-m", "ringsky.explore.skyhips", str(catalogue_path), str(folder),
+                                str(order), str(work)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+
+    def stop():
+        builder.terminate()
+        builder.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+    atexit.register(stop)
+    build = Future()
+
+    def wait():
+        error = builder.communicate()[1].strip()
+        shutil.rmtree(work, ignore_errors=True)
+        if builder.returncode == 0:
+            build.set_result(served_path(folder))
+        else:
+            sys.stderr.write(error + "\n")  # a traceback, if any, for the server's log
+            build.set_exception(RuntimeError(error.splitlines()[-1] if error else f"exit status {builder.returncode}"))
+
+    threading.Thread(target=wait, name="sky-background", daemon=True).start()
+    return build
 
 
 def ensure_blank_background(order):

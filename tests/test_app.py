@@ -19,7 +19,7 @@ from ringsky.explore.votes import VoteStore, votes_path
 
 sys.path.insert(0, str(REPO / "app"))
 from browser import ExplorerPage, ExplorerServer, launch  # noqa: E402
-from sky_view import remove_served_files  # noqa: E402
+from sky_view import background_folder, remove_served_files, start_background_build  # noqa: E402
 
 ARTIFACTS = REPO / "artifacts"
 HOSTILE_TITLE = "<script>window.__pwned = 1</script> rings"
@@ -259,7 +259,8 @@ def test_the_filtered_selection_downloads_as_votable_fits_and_csv(server, playwr
 def test_a_cold_server_shows_the_table_and_filters_while_it_builds_the_sky_background(playwright_browser, tmp_path):
     """A catalogue of one nside=32 tile (about 350 galaxies) with its HiPS at order 8: minutes
     of building, against seconds for the page to settle, even on a loaded machine. That the sky
-    then switches to the built background is the first test's (its server starts cold too)."""
+    then switches to the built background is the first test's (its server starts cold too).
+    Stopped in mid-build, the server exits at once and leaves no half-built HiPS behind."""
     run_cli("score", "--tile", "nside=32:6813", "--survey", "sim", "--scheduler", "none", "--out", tmp_path / "tiles",
             "--quiet")
     run_cli("catalogue", tmp_path / "tiles", "--out", tmp_path / "cat", "--no-known", "--quiet")
@@ -278,9 +279,32 @@ def test_a_cold_server_shows_the_table_and_filters_while_it_builds_the_sky_backg
         assert "/blank-order8" in page.sky_survey()
         assert page.errors == []
         assert page.remote_requests() == []
+        started = time.monotonic()
+        explorer.stop()
+        assert time.monotonic() - started < 10
+        folder = background_folder(catalogue, 8)
+        assert not (folder / "properties").is_file()
+        assert list(folder.parent.glob(f".{folder.name}.*")) == []
     finally:
         explorer.stop()
         remove_served_files(catalogue, 8)
+
+
+def test_a_failed_background_build_is_one_line_for_the_page_and_leaves_nothing_behind(sim_catalogue, tmp_path):
+    """The build's own process fails (the catalogue's picture folder has gone): the page gets the
+    reason, and no work folder is left under the served files."""
+    path = tmp_path / "catalogue.fits"
+    table = Table.read(sim_catalogue)
+    table.meta["SURVEY"] = f"folder:{tmp_path / 'gone'}"
+    table.write(path)
+    try:
+        error = start_background_build(path, 6).exception(timeout=120)
+        assert isinstance(error, RuntimeError)
+        assert "gone" in str(error) and "\n" not in str(error) and "Traceback" not in str(error)
+        folder = background_folder(path, 6)
+        assert not folder.exists() and list(folder.parent.glob(f".{folder.name}.*")) == []
+    finally:
+        remove_served_files(path, 6)
 
 
 def test_app_refuses_a_missing_catalogue(tmp_path):

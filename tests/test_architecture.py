@@ -17,7 +17,7 @@ ALLOWED = {
     "learn": {"top", "sources"},
     "catalogue": {"top", "labels"},
     "pipeline": {"top", "sources", "learn", "catalogue"},
-    "explore": {"top", "catalogue"},
+    "explore": {"top", "sources", "catalogue"},
     "cli": {"top", "sources", "labels", "learn", "catalogue", "pipeline", "explore"},
 }
 

@@ -7,6 +7,7 @@ tiles; ``coadd_hips`` then merges the tiles' HiPS, blending through the transpar
 """
 import math
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from pyavm import AVM
 from reproject import reproject_interp
 from reproject.hips import coadd_hips, reproject_to_hips
 
+from .. import RingskyError
+from ..catalogue.files import read_catalogue
+from ..sources import open_source
 from ..tiles import Tile
 
 TILE_WIDTH = 512
@@ -77,15 +81,17 @@ def write_empty_hips(folder, order, title):
         f"hips_frame = equatorial\ndataproduct_type = image\n")
 
 
-def build_hips(catalogue, source, out_dir, order=8, npix=64, title="ringsky cutouts", progress=None):
+def build_hips(catalogue, source, out_dir, order=8, npix=64, title="ringsky cutouts", progress=None, work_dir=None):
     """Write a PNG HiPS of the catalogue's cutouts at ``order`` into ``out_dir`` (replacing it
-    only once complete). ``catalogue`` needs ``source_id`` and ``healpix`` columns and
-    ``meta['HPXNSIDE']``; ``source`` gives the galaxies, cutouts and their fields."""
+    only once complete), building it in a temporary folder under ``work_dir`` (by default
+    ``out_dir``'s parent; on the same file system). ``catalogue`` needs ``source_id`` and
+    ``healpix`` columns and ``meta['HPXNSIDE']``; ``source`` gives the galaxies, cutouts and
+    their fields."""
     out_dir = Path(out_dir)
     pixscale = hips_pixscale(order)
     nside = int(catalogue.meta["HPXNSIDE"])
     wanted = set(np.asarray(catalogue["source_id"], dtype=str))
-    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}.") as work:
+    with tempfile.TemporaryDirectory(dir=work_dir or out_dir.parent, prefix=f".{out_dir.name}.") as work:
         work = Path(work)
         parts = []
         for ipix in np.unique(np.asarray(catalogue["healpix"])):
@@ -114,3 +120,25 @@ def build_hips(catalogue, source, out_dir, order=8, npix=64, title="ringsky cuto
             shutil.rmtree(out_dir)
         merged.rename(out_dir)
     return out_dir
+
+
+def build_catalogue_hips(catalogue_path, out_dir, order, work_dir=None):
+    """Build the HiPS of a catalogue file's cutouts, from the survey it names."""
+    catalogue = read_catalogue(catalogue_path)
+    survey = catalogue.meta["SURVEY"]
+    return build_hips(catalogue, open_source(survey), out_dir, order=order, title=f"ringsky {survey} cutouts",
+                      work_dir=work_dir)
+
+
+def main(argv):
+    """``python -m ringsky.explore.skyhips CATALOGUE OUT_DIR ORDER WORK_DIR``: the explorer's
+    background build, a process of its own. The last line on stderr of a failure says why."""
+    catalogue_path, out_dir, order, work_dir = argv
+    try:
+        build_catalogue_hips(catalogue_path, out_dir, int(order), work_dir)
+    except RingskyError as error:
+        sys.exit(str(error))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
