@@ -1,9 +1,12 @@
 """The Aladin Lite sky as a Streamlit component, and the local HiPS background it shows."""
 import atexit
 import base64
+import contextlib
 import gzip
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -105,10 +108,12 @@ def start_background_build(catalogue_path, order):
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     builder = subprocess.Popen([sys.executable, "-m", "ringsky.explore.skyhips", str(catalogue_path), str(folder),
                                 str(order), str(work)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
 
     def stop():
-        builder.terminate()
+        """End the build and the worker processes it started (the simulated sky's, a survey's)."""
+        with contextlib.suppress(ProcessLookupError):  # all of them ended already
+            os.killpg(builder.pid, signal.SIGTERM)
         builder.wait()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -38,6 +38,18 @@ def aladin_fetched():
         pytest.skip("Aladin Lite is not fetched (make install runs npm pack)")
 
 
+def processes_naming(path, within):
+    """The processes whose command line names ``path``, once none are left or ``within`` s pass."""
+    import psutil
+
+    deadline = time.monotonic() + within
+    while True:
+        left = [p for p in psutil.process_iter(["cmdline"]) if str(path) in " ".join(p.info["cmdline"] or ())]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -285,6 +297,7 @@ def test_a_cold_server_shows_the_table_and_filters_while_it_builds_the_sky_backg
         folder = background_folder(catalogue, 8)
         assert not (folder / "properties").is_file()
         assert list(folder.parent.glob(f".{folder.name}.*")) == []
+        assert processes_naming(catalogue, within=5) == []  # the build, nor the workers it started
     finally:
         explorer.stop()
         remove_served_files(catalogue, 8)
