@@ -111,10 +111,10 @@ def test_crossval_refuses_what_it_cannot_split(tmp_path, small_model):
     assert_one_line_error(result, 1, "too few rings or non-rings for 5 folds")
     result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", small_model, "--folds", 1,
                      "--out", tmp_path / "cv", "--quiet", check=False)
-    assert_one_line_error(result, 1, "at least 2 folds")
+    assert_one_line_error(result, 2, "--folds", "1 is not in [2, ...]")
     result = run_cli("crossval", "--labelled", f"folder:{tmp_path / 'sim'}", "--init", small_model,
                      "--seeds", "0,x", "--out", tmp_path / "cv", "--quiet", check=False)
-    assert_one_line_error(result, 2, "--seeds must be whole numbers")
+    assert_one_line_error(result, 2, "--seeds", "'0,x' is not whole numbers separated by commas")
 
 
 def test_crossval_refuses_a_model_already_fine_tuned_on_labelled_cutouts(tmp_path, small_model):

@@ -35,6 +35,17 @@ def number(minimum=None, maximum=None, above=None):
     return parse
 
 
+def whole_list(text):
+    """Comma-separated whole numbers, at least one."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(f"{text!r} is not whole numbers separated by commas")
+    return values
+
+
 POSITIVE = whole(1)
 COUNT = whole(0)
 PIXELS = whole(8, 4096)

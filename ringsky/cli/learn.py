@@ -5,7 +5,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..config import conf
-from .arguments import COUNT, CROP, FRACTION, NON_NEGATIVE, PIXELS, POSITIVE, POSITIVE_NUMBER
+from .arguments import COUNT, CROP, FRACTION, NON_NEGATIVE, PIXELS, POSITIVE, POSITIVE_NUMBER, whole, whole_list
 from .common import UsageError, source_of
 
 
@@ -73,19 +73,9 @@ def cmd_crossval(args):
 
     overrides = given_settings(args, TrainSettings)
     settings = load_settings(getattr(args, "config", None), overrides, defaults=DEFAULTS)
-    oof = crossvalidate(args.labelled, settings, folds=args.folds, seeds=_seeds(args.seeds), as_is=args.as_is,
+    oof = crossvalidate(args.labelled, settings, folds=args.folds, seeds=args.seeds, as_is=args.as_is,
                         progress=not args.quiet)
     print(write_report(args.out, oof) + f"per-fold results and out-of-fold predictions -> {args.out}")
-
-
-def _seeds(text):
-    try:
-        seeds = [int(part) for part in str(text).split(",") if part.strip()]
-    except ValueError:
-        seeds = []
-    if not seeds:
-        raise UsageError(f"--seeds must be whole numbers separated by commas, not {text!r}")
-    return seeds
 
 
 def cmd_grid(args):
@@ -207,8 +197,8 @@ def add_commands(command, common):
                             "epochs, batch size 32, lr 1e-3 and a 1-epoch warm-up unless given)")
     training_options(p)
     p.add_argument("--labelled", required=True, help="a labelled source, e.g. folder:PATH with a 'ring' column")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--seeds", default="0", help="fold seeds, comma-separated (default 0); each deals the folds anew")
+    p.add_argument("--folds", type=whole(2), default=5)
+    p.add_argument("--seeds", type=whole_list, default=[0], help="fold seeds, comma-separated (default 0); each deals the folds anew")
     p.add_argument("--as-is", action="store_true", default=False, help="score the initial model without training it")
     p.add_argument("--out", required=True, help="folder for crossval.ecsv, predictions.ecsv and crossval.md")
     p.set_defaults(func=cmd_crossval)
