@@ -92,6 +92,8 @@ def _recording(path, query):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    _flying = False  # this request is counted in the server's in_flight
+
     def log_message(self, *args):
         pass
 
@@ -104,14 +106,26 @@ class _Handler(BaseHTTPRequestHandler):
         return (path.read_bytes(), content_type) if path else (None, None)
 
     def _answer(self):
+        """A request is in flight from its arrival until its answer starts: once a client has the
+        answer it may send its next request before this thread runs again."""
         with self.server._lock:
             self.server.in_flight += 1
             self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
+        self._flying = True
         try:
             self._reply()
         finally:
+            self._land()
+
+    def _land(self):
+        if self._flying:
+            self._flying = False
             with self.server._lock:
                 self.server.in_flight -= 1
+
+    def send_response(self, code, message=None):
+        self._land()
+        super().send_response(code, message)
 
     def _reply(self):
         fault = self.server.draw_fault()
