@@ -102,7 +102,7 @@ def start_background_build(catalogue_path, order):
     """Build the catalogue's HiPS from its cutouts in a child process; a Future of its URL path.
     A process, not a thread: when the server stops mid-build it ends the build at once
     (reproject's worker threads would hold its exit for minutes) and removes the build's work
-    folder; and the build does not slow the server's pages."""
+    folder."""
     folder = background_folder(catalogue_path, order)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
